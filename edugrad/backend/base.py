@@ -1,0 +1,144 @@
+"""`TensorData`: the interface every backend implements. Its docstrings are the contract.
+
+A TensorData is an immutable n-dimensional array with a `shape` and a `dtype`. Every method
+returns a new TensorData (or a view that behaves like one) and never changes `self`. The methods
+are exactly the primitive ops of `edugrad/ops.py`; nothing above this layer computes on arrays.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Sequence
+
+import numpy as np
+
+from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
+
+Shape = tuple[int, ...]
+
+
+class TensorData(ABC):
+    """One backend's array. Subclasses fill in every abstract method below."""
+
+    __slots__ = ()
+
+    shape: Shape
+    dtype: DType
+
+    # ---- load ops: the only way data comes into existence ----
+    @classmethod
+    @abstractmethod
+    def const(cls, value: float | int | bool, shape: Shape, dtype: DType) -> TensorData:
+        """CONST: a tensor of `shape` whose every element is `value`, converted to `dtype`."""
+
+    @classmethod
+    @abstractmethod
+    def random(cls, shape: Shape) -> TensorData:
+        """RANDOM: float32 samples uniform in [0, 1), drawn from the backend's generator."""
+
+    @classmethod
+    @abstractmethod
+    def seed(cls, seed: int) -> None:
+        """Restart the generator used by `random`, so the same seed gives the same stream."""
+
+    @classmethod
+    @abstractmethod
+    def from_host(cls, array: np.ndarray) -> TensorData:
+        """FROM_HOST: copy a numpy array of a supported dtype into the backend."""
+
+    @abstractmethod
+    def to_host(self) -> np.ndarray:
+        """The data as a numpy array (the user boundary: printing, `.numpy()`, checkpoints)."""
+
+    # ---- elementwise ops: operands always have equal shapes ----
+    @abstractmethod
+    def unary(self, op: UnaryOps) -> TensorData:
+        """EXP2, LOG2, SIN, SQRT, NEG, RECIPROCAL applied to each element; the dtype is kept.
+
+        Defined for float dtypes (NEG for ints too). Outside an op's domain the answer is the IEEE
+        one, never an error: log2(0) = -inf, sqrt(-1) = nan, 1/0 = inf."""
+
+    @abstractmethod
+    def binary(self, op: BinaryOps, other: TensorData) -> TensorData:
+        """ADD, SUB, MUL, DIV, MAX, CMPLT, CMPEQ of `self` and `other` (same shape).
+
+        CMPLT and CMPEQ return bool, for every dtype. ADD, SUB, MUL and MAX return the operands'
+        dtype (both operands have it), float or int (MAX also bool); ints wrap around on overflow.
+        DIV is true division: floats keep their dtype (x/0 is +-inf, 0/0 is nan) and integer
+        operands give float64, as in numpy."""
+
+    @abstractmethod
+    def where(self, x: TensorData, y: TensorData) -> TensorData:
+        """WHERE: `self` is a bool condition; take `x` where it is true and `y` elsewhere."""
+
+    # ---- reduce ops ----
+    @abstractmethod
+    def reduce(self, op: ReduceOps, axes: tuple[int, ...]) -> TensorData:
+        """SUM or MAX over `axes` (non-negative, sorted); those axes stay in the shape with size 1.
+
+        `axes` may be empty: nothing is reduced. SUM keeps the dtype, except that bools sum to
+        int64; MAX keeps it too, and is an error over an axis of size 0 (nothing to take)."""
+
+    # ---- movement ops ----
+    @abstractmethod
+    def reshape(self, shape: Shape) -> TensorData:
+        """RESHAPE: the same elements, read in row-major order, arranged in `shape` (same size)."""
+
+    @abstractmethod
+    def permute(self, order: tuple[int, ...]) -> TensorData:
+        """PERMUTE: axis i of the result is axis `order[i]` of `self`."""
+
+    @abstractmethod
+    def expand(self, shape: Shape) -> TensorData:
+        """EXPAND: repeat axes of size 1 up to `shape` (same number of dims). No copy needed."""
+
+    @abstractmethod
+    def pad(self, padding: tuple[tuple[int, int], ...]) -> TensorData:
+        """PAD: add `before` and `after` zeros (both >= 0) to each axis."""
+
+    @abstractmethod
+    def shrink(self, bounds: tuple[tuple[int, int], ...]) -> TensorData:
+        """SHRINK: keep elements [start, stop) of each axis (0 <= start <= stop <= size)."""
+
+    @abstractmethod
+    def stride(self, steps: tuple[int, ...]) -> TensorData:
+        """STRIDE: keep every `step`-th element of each axis from the first; a negative step
+        starts from the last element instead, so -1 reverses the axis. Steps are never 0."""
+
+    @abstractmethod
+    def window(self, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> TensorData:
+        """WINDOW: sliding windows over the last len(kernel) axes.
+
+        For 2 axes, (..., H, W) becomes (..., H', W', kh, kw) with
+        out[..., i, j, a, b] = x[..., i*sh + a*dh, j*sw + b*dw] and H' = (H - dh*(kh-1) - 1) // sh + 1.
+        Callers keep one dilated window inside each axis (H >= dh*(kh-1) + 1), so H' >= 1.
+        Backends should return a view: this is what makes convolution and pooling cheap."""
+
+    # ---- cast ----
+    @abstractmethod
+    def cast(self, dtype: DType) -> TensorData:
+        """CAST: each element converted to `dtype` (float to int truncates toward zero)."""
+
+    # ---- contraction ----
+    @abstractmethod
+    def matmul(self, other: TensorData) -> TensorData:
+        """MATMUL: (..., n, k) @ (..., k, m) -> (..., n, m); batch dims are equal and dims >= 2."""
+
+    # ---- conveniences shared by every backend ----
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype.value})"
+
+
+def shape_of(shape: Sequence[Any]) -> Shape:
+    return tuple(int(s) for s in shape)

@@ -1,0 +1,117 @@
+"""The default backend: each primitive op is one numpy call, and movement ops are views."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from edugrad.backend.base import Shape, TensorData
+from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
+
+NUMPY_DTYPES: dict[DType, np.dtype] = {dtype: np.dtype(dtype.value) for dtype in DType}
+EDUGRAD_DTYPES: dict[np.dtype, DType] = {v: k for k, v in NUMPY_DTYPES.items()}
+
+UNARY: dict[UnaryOps, Callable[[np.ndarray], np.ndarray]] = {
+    UnaryOps.EXP2: np.exp2,
+    UnaryOps.LOG2: np.log2,
+    UnaryOps.SIN: np.sin,
+    UnaryOps.SQRT: np.sqrt,
+    UnaryOps.NEG: np.negative,
+    UnaryOps.RECIPROCAL: np.reciprocal,
+}
+BINARY: dict[BinaryOps, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    BinaryOps.ADD: np.add,
+    BinaryOps.SUB: np.subtract,
+    BinaryOps.MUL: np.multiply,
+    BinaryOps.DIV: np.divide,
+    BinaryOps.MAX: np.maximum,
+    BinaryOps.CMPLT: np.less,
+    BinaryOps.CMPEQ: np.equal,
+}
+REDUCE: dict[ReduceOps, Callable[..., np.ndarray]] = {ReduceOps.SUM: np.sum, ReduceOps.MAX: np.max}
+
+
+class NumpyData(TensorData):
+    """A numpy array. Not copied on the way in from another op: TensorData is never mutated."""
+
+    __slots__ = ("array", "shape", "dtype")
+    _rng = np.random.default_rng(0)
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+        self.shape: Shape = array.shape
+        self.dtype: DType = EDUGRAD_DTYPES[array.dtype]
+
+    @classmethod
+    def const(cls, value: float | int | bool, shape: Shape, dtype: DType) -> NumpyData:
+        # broadcast_to gives a zero-stride view: a constant of any shape costs one element.
+        return cls(np.broadcast_to(np.array(value, dtype=NUMPY_DTYPES[dtype]), shape))
+
+    @classmethod
+    def random(cls, shape: Shape) -> NumpyData:
+        return cls(cls._rng.random(shape, dtype=np.float32))
+
+    @classmethod
+    def seed(cls, seed: int) -> None:
+        NumpyData._rng = np.random.default_rng(seed)
+
+    @classmethod
+    def from_host(cls, array: np.ndarray) -> NumpyData:
+        return cls(np.array(array, copy=True))
+
+    def to_host(self) -> np.ndarray:
+        return self.array
+
+    def unary(self, op: UnaryOps) -> NumpyData:
+        return NumpyData(UNARY[op](self.array))
+
+    def binary(self, op: BinaryOps, other: TensorData) -> NumpyData:
+        return NumpyData(BINARY[op](self.array, other.array))  # type: ignore[attr-defined]
+
+    def where(self, x: TensorData, y: TensorData) -> NumpyData:
+        return NumpyData(np.where(self.array, x.array, y.array))  # type: ignore[attr-defined, arg-type]
+
+    def reduce(self, op: ReduceOps, axes: tuple[int, ...]) -> NumpyData:
+        out = REDUCE[op](self.array, axis=axes, keepdims=True)
+        if out.dtype != self.array.dtype:  # numpy sums bools and int32 as int64; keep the contract
+            out = out.astype(self.array.dtype if self.dtype != DType.bool else np.int64)
+        return NumpyData(out)
+
+    def reshape(self, shape: Shape) -> NumpyData:
+        return NumpyData(self.array.reshape(shape))
+
+    def permute(self, order: tuple[int, ...]) -> NumpyData:
+        return NumpyData(self.array.transpose(order))
+
+    def expand(self, shape: Shape) -> NumpyData:
+        return NumpyData(np.broadcast_to(self.array, shape))
+
+    def pad(self, padding: tuple[tuple[int, int], ...]) -> NumpyData:
+        return NumpyData(np.pad(self.array, padding))
+
+    def shrink(self, bounds: tuple[tuple[int, int], ...]) -> NumpyData:
+        return NumpyData(self.array[tuple(slice(start, stop) for start, stop in bounds)])
+
+    def stride(self, steps: tuple[int, ...]) -> NumpyData:
+        return NumpyData(self.array[tuple(slice(None, None, step) for step in steps)])
+
+    def window(self, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> NumpyData:
+        x = self.array
+        k = len(kernel)
+        spatial, spatial_strides = x.shape[-k:], x.strides[-k:]
+        out_sizes = [(n - d * (kk - 1) - 1) // s + 1 for n, kk, s, d in zip(spatial, kernel, stride, dilation)]
+        shape = x.shape[:-k] + tuple(out_sizes) + tuple(kernel)
+        strides = (
+            x.strides[:-k]
+            + tuple(st * s for st, s in zip(spatial_strides, stride))
+            + tuple(st * d for st, d in zip(spatial_strides, dilation))
+        )
+        return NumpyData(as_strided(x, shape, strides, writeable=False))
+
+    def cast(self, dtype: DType) -> NumpyData:
+        return NumpyData(self.array.astype(NUMPY_DTYPES[dtype], copy=False))
+
+    def matmul(self, other: TensorData) -> NumpyData:
+        return NumpyData(np.matmul(self.array, other.array))  # type: ignore[attr-defined]

@@ -1,0 +1,528 @@
+"""Differentiable Functions: each one's forward and backward, side by side, in primitive ops.
+
+A Function sees only `TensorData` (the backend's arrays), never numpy. `forward` computes the
+result from its inputs; `backward` turns the gradient of the loss with respect to that result
+into the gradient with respect to each input (the chain rule, one op at a time). Values that
+backward needs are saved on `self` under the names of what they are (`self.x`, `self.out`).
+
+`Function.apply` is the only place where the graph is recorded: it runs forward and stores the
+Function as the result's `_ctx`, whose `parents` are the input tensors. `autograd.py` walks it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Sequence
+
+from edugrad.backend.base import Shape, TensorData
+from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
+
+if TYPE_CHECKING:
+    from edugrad.tensor import Tensor
+
+LN2 = math.log(2.0)
+LOG2_E = 1.0 / LN2
+
+
+class GradMode:
+    """Whether Function.apply records the graph; `autograd.no_grad` switches it off."""
+
+    enabled = True
+
+
+Grads = TensorData | None | tuple[TensorData | None, ...]
+
+
+class Function:
+    """One differentiable op. Subclasses define `forward` and `backward`."""
+
+    parents: tuple[Tensor, ...]
+    needs_input_grad: tuple[bool, ...]
+    released = False
+
+    def forward(self, *inputs: TensorData, **kwargs: Any) -> TensorData:
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, grad: TensorData) -> Grads:
+        """Gradients for each input, in order, or None where `needs_input_grad` is False."""
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    @classmethod
+    def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
+        """Run forward on the parents' data; record the graph when any parent needs a gradient."""
+        ctx = cls()
+        ctx.needs_input_grad = tuple(p.requires_grad for p in parents)
+        requires_grad = GradMode.enabled and any(ctx.needs_input_grad)
+        out_data = ctx.forward(*[p.data for p in parents], **kwargs)
+        # The Tensor class lives in the layer above; every Function has a tensor parent to ask.
+        out = type(parents[0]).from_data(out_data, requires_grad=requires_grad)
+        if requires_grad:
+            ctx.parents = parents
+            out._ctx = ctx
+        return out
+
+    def release(self) -> None:
+        """Drop the saved values and parents once backward has used them, freeing their memory."""
+        self.__dict__.clear()
+        self.released = True
+
+
+def zeros_like(x: TensorData) -> TensorData:
+    return type(x).const(0, x.shape, x.dtype)
+
+
+def full_like(x: TensorData, value: float) -> TensorData:
+    return type(x).const(value, x.shape, x.dtype)
+
+
+# ---------------------------------------------------------------- unary
+
+class Neg(Function):
+    """d/dx (-x) = -1"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        return x.unary(UnaryOps.NEG)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.unary(UnaryOps.NEG)
+
+
+class Reciprocal(Function):
+    """d/dx (1/x) = -1/x^2 = -out^2"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.out = x.unary(UnaryOps.RECIPROCAL)
+        return self.out
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.binary(BinaryOps.MUL, self.out.binary(BinaryOps.MUL, self.out)).unary(UnaryOps.NEG)
+
+
+class Sqrt(Function):
+    """d/dx sqrt(x) = 1 / (2 sqrt(x))"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.out = x.unary(UnaryOps.SQRT)
+        return self.out
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.binary(BinaryOps.DIV, self.out.binary(BinaryOps.ADD, self.out))
+
+
+class Sin(Function):
+    """d/dx sin(x) = cos(x) = sin(pi/2 - x)"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.x = x
+        return x.unary(UnaryOps.SIN)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        cos = full_like(self.x, math.pi / 2).binary(BinaryOps.SUB, self.x).unary(UnaryOps.SIN)
+        return grad.binary(BinaryOps.MUL, cos)
+
+
+class Exp(Function):
+    """exp(x) = 2^(x log2 e);  d/dx exp(x) = exp(x).
+    One Function rather than mul + exp2, so the graph holds one node per exp."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.out = x.binary(BinaryOps.MUL, full_like(x, LOG2_E)).unary(UnaryOps.EXP2)
+        return self.out
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.binary(BinaryOps.MUL, self.out)
+
+
+class Log(Function):
+    """log(x) = log2(x) ln 2;  d/dx log(x) = 1/x"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.x = x
+        return x.unary(UnaryOps.LOG2).binary(BinaryOps.MUL, full_like(x, LN2))
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.binary(BinaryOps.DIV, self.x)
+
+
+class Relu(Function):
+    """relu(x) = max(x, 0);  d/dx = 1 where x > 0, else 0"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.out = x.binary(BinaryOps.MAX, zeros_like(x))
+        return self.out
+
+    def backward(self, grad: TensorData) -> TensorData:
+        positive = zeros_like(self.out).binary(BinaryOps.CMPLT, self.out)
+        return positive.where(grad, zeros_like(grad))
+
+
+class Sigmoid(Function):
+    """sigmoid(x) = 1 / (1 + 2^(-x log2 e));  d/dx = out (1 - out).
+    A Function because differentiating the composition gives inf/inf = nan for large |x|."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        exp_neg = x.binary(BinaryOps.MUL, full_like(x, -LOG2_E)).unary(UnaryOps.EXP2)
+        self.out = exp_neg.binary(BinaryOps.ADD, full_like(x, 1.0)).unary(UnaryOps.RECIPROCAL)
+        return self.out
+
+    def backward(self, grad: TensorData) -> TensorData:
+        one_minus = full_like(self.out, 1.0).binary(BinaryOps.SUB, self.out)
+        return grad.binary(BinaryOps.MUL, self.out.binary(BinaryOps.MUL, one_minus))
+
+
+class Pow(Function):
+    """x^p for a constant p, as sign * 2^(p log2 |x|);  d/dx x^p = p x^(p-1).
+    A Function so that the gradient at x = 0 is p * 0^(p-1) = 0 (for p > 1), not 0 * inf = nan."""
+
+    def forward(self, x: TensorData, exponent: float) -> TensorData:
+        self.x, self.exponent = x, exponent
+        return self.power(x, exponent)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        slope = self.power(self.x, self.exponent - 1).binary(BinaryOps.MUL, full_like(grad, self.exponent))
+        return grad.binary(BinaryOps.MUL, slope)
+
+    @staticmethod
+    def power(x: TensorData, p: float) -> TensorData:
+        abs_x = x.binary(BinaryOps.MAX, x.unary(UnaryOps.NEG))
+        out = abs_x.unary(UnaryOps.LOG2).binary(BinaryOps.MUL, full_like(x, p)).unary(UnaryOps.EXP2)
+        if float(p).is_integer() and int(p) % 2 == 1:  # odd powers keep the sign: (-2)^3 = -8
+            negative = x.binary(BinaryOps.CMPLT, zeros_like(x))
+            return negative.where(out.unary(UnaryOps.NEG), out)
+        if not float(p).is_integer():  # a negative base to a fractional power is not real
+            negative = x.binary(BinaryOps.CMPLT, zeros_like(x))
+            return negative.where(full_like(out, math.nan), out)
+        return out
+
+
+# ---------------------------------------------------------------- binary (operands have equal shapes)
+
+class Add(Function):
+    """d/dx (x + y) = 1, d/dy = 1"""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        return x.binary(BinaryOps.ADD, y)
+
+    def backward(self, grad: TensorData) -> Grads:
+        return grad, grad
+
+
+class Sub(Function):
+    """d/dx (x - y) = 1, d/dy = -1"""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        return x.binary(BinaryOps.SUB, y)
+
+    def backward(self, grad: TensorData) -> Grads:
+        return grad, grad.unary(UnaryOps.NEG) if self.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    """d/dx (x y) = y, d/dy = x"""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        self.x, self.y = x, y
+        return x.binary(BinaryOps.MUL, y)
+
+    def backward(self, grad: TensorData) -> Grads:
+        return (grad.binary(BinaryOps.MUL, self.y) if self.needs_input_grad[0] else None,
+                grad.binary(BinaryOps.MUL, self.x) if self.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    """d/dx (x / y) = 1/y, d/dy = -x/y^2"""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        self.x, self.y = x, y
+        return x.binary(BinaryOps.DIV, y)
+
+    def backward(self, grad: TensorData) -> Grads:
+        grad_x = grad.binary(BinaryOps.DIV, self.y) if self.needs_input_grad[0] else None
+        grad_y = None
+        if self.needs_input_grad[1]:
+            y_squared = self.y.binary(BinaryOps.MUL, self.y)
+            grad_y = grad.binary(BinaryOps.MUL, self.x).binary(BinaryOps.DIV, y_squared).unary(UnaryOps.NEG)
+        return grad_x, grad_y
+
+
+class Maximum(Function):
+    """d/dx max(x, y) = 1 where x > y, 1/2 where x == y, else 0 (as PyTorch splits ties)."""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        self.x, self.y = x, y
+        return x.binary(BinaryOps.MAX, y)
+
+    def backward(self, grad: TensorData) -> Grads:
+        half = grad.binary(BinaryOps.MUL, full_like(grad, 0.5))
+        tie = self.x.binary(BinaryOps.CMPEQ, self.y)
+        x_wins = self.y.binary(BinaryOps.CMPLT, self.x)
+        y_wins = self.x.binary(BinaryOps.CMPLT, self.y)
+        zero = zeros_like(grad)
+        return (x_wins.where(grad, tie.where(half, zero)) if self.needs_input_grad[0] else None,
+                y_wins.where(grad, tie.where(half, zero)) if self.needs_input_grad[1] else None)
+
+
+class Where(Function):
+    """where(c, x, y): the gradient flows to x where c holds, to y elsewhere, never to c."""
+
+    def forward(self, condition: TensorData, x: TensorData, y: TensorData) -> TensorData:
+        self.condition = condition
+        return condition.where(x, y)
+
+    def backward(self, grad: TensorData) -> Grads:
+        zero = zeros_like(grad)
+        return (None,
+                self.condition.where(grad, zero) if self.needs_input_grad[1] else None,
+                self.condition.where(zero, grad) if self.needs_input_grad[2] else None)
+
+
+# ---------------------------------------------------------------- reduce (axes kept with size 1)
+
+class Sum(Function):
+    """d/dx sum(x) = 1 for every element: the gradient is expanded back to x's shape."""
+
+    def forward(self, x: TensorData, axes: tuple[int, ...]) -> TensorData:
+        self.shape = x.shape
+        return x.reduce(ReduceOps.SUM, axes)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.expand(self.shape)
+
+
+class Max(Function):
+    """d/dx max(x) = 1 at the maximum; ties share the gradient equally (as torch.amax)."""
+
+    def forward(self, x: TensorData, axes: tuple[int, ...]) -> TensorData:
+        self.x, self.axes = x, axes
+        self.out = x.reduce(ReduceOps.MAX, axes)
+        return self.out
+
+    def backward(self, grad: TensorData) -> TensorData:
+        is_max = self.x.binary(BinaryOps.CMPEQ, self.out.expand(self.x.shape)).cast(grad.dtype)
+        count = is_max.reduce(ReduceOps.SUM, self.axes)
+        share = grad.binary(BinaryOps.DIV, count).expand(self.x.shape)
+        return is_max.binary(BinaryOps.MUL, share)
+
+
+# ---------------------------------------------------------------- movement
+
+class Reshape(Function):
+    """The gradient is reshaped back."""
+
+    def forward(self, x: TensorData, shape: Shape) -> TensorData:
+        self.in_shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.reshape(self.in_shape)
+
+
+class Permute(Function):
+    """The gradient is permuted by the inverse permutation."""
+
+    def forward(self, x: TensorData, order: tuple[int, ...]) -> TensorData:
+        self.order = order
+        return x.permute(order)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        inverse = tuple(sorted(range(len(self.order)), key=self.order.__getitem__))
+        return grad.permute(inverse)
+
+
+class Expand(Function):
+    """Every copy of an element sends its gradient back: sum over the expanded axes."""
+
+    def forward(self, x: TensorData, shape: Shape) -> TensorData:
+        self.in_shape = x.shape
+        return x.expand(shape)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        axes = tuple(i for i, (a, b) in enumerate(zip(self.in_shape, grad.shape)) if a != b)
+        return grad.reduce(ReduceOps.SUM, axes) if axes else grad
+
+
+class Pad(Function):
+    """The padding had no inputs: shrink it away from the gradient."""
+
+    def forward(self, x: TensorData, padding: tuple[tuple[int, int], ...]) -> TensorData:
+        self.bounds = tuple((before, before + n) for (before, _), n in zip(padding, x.shape))
+        return x.pad(padding)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.shrink(self.bounds)
+
+
+class Shrink(Function):
+    """The elements cut away get zero gradient: pad the gradient back to x's shape."""
+
+    def forward(self, x: TensorData, bounds: tuple[tuple[int, int], ...]) -> TensorData:
+        self.padding = tuple((start, n - stop) for (start, stop), n in zip(bounds, x.shape))
+        return x.shrink(bounds)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.pad(self.padding)
+
+
+class Stride(Function):
+    """The skipped elements get zero gradient: spread the gradient back out (`unstride`)."""
+
+    def forward(self, x: TensorData, steps: tuple[int, ...]) -> TensorData:
+        self.in_shape, self.steps = x.shape, steps
+        return x.stride(steps)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return unstride(grad, self.steps, self.in_shape)
+
+
+def dilate(x: TensorData, steps: Sequence[int]) -> TensorData:
+    """Put step-1 zeros between neighbouring elements of each axis: (n,) -> ((n-1)*step + 1,)."""
+    for axis, step in enumerate(steps):
+        n = x.shape[axis]
+        if step == 1 or n == 0:
+            continue
+        before, after = x.shape[:axis], x.shape[axis + 1:]
+        x = x.reshape(before + (n, 1) + after)
+        x = x.pad(tuple((0, 0) for _ in before) + ((0, 0), (0, step - 1)) + tuple((0, 0) for _ in after))
+        x = x.reshape(before + (n * step,) + after)
+        x = x.shrink(tuple((0, s) for s in before) + ((0, (n - 1) * step + 1),) + tuple((0, s) for s in after))
+    return x
+
+
+def unstride(grad: TensorData, steps: Sequence[int], shape: Shape) -> TensorData:
+    """Inverse of STRIDE: place grad's elements every |step| positions in zeros of `shape`."""
+    grad = grad.stride(tuple(-1 if s < 0 else 1 for s in steps))  # undo the reversals first
+    grad = dilate(grad, [abs(s) for s in steps])
+    padding = tuple((0, n - g) if s > 0 else (n - g, 0) for n, g, s in zip(shape, grad.shape, steps))
+    return grad.pad(padding)
+
+
+class Window(Function):
+    """Sliding windows (a view). Each input element appears in several windows, so its gradient is
+    the sum over those: one shifted, spread-out copy of the gradient per kernel position."""
+
+    def forward(self, x: TensorData, kernel: tuple[int, ...], stride: tuple[int, ...],
+                dilation: tuple[int, ...]) -> TensorData:
+        self.in_shape, self.kernel, self.stride, self.dilation = x.shape, kernel, stride, dilation
+        return x.window(kernel, stride, dilation)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        k = len(self.kernel)
+        lead, spatial = self.in_shape[:-k], self.in_shape[-k:]
+        out_sizes = grad.shape[len(lead):len(lead) + k]
+        if self.stride == self.kernel and self.dilation == (1,) * k:
+            # Windows tile the input without overlap: interleave (H', kh) back into rows.
+            order = tuple(range(len(lead))) + tuple(a for i in range(k) for a in (len(lead) + i, len(lead) + k + i))
+            tiled = grad.permute(order).reshape(lead + tuple(o * kk for o, kk in zip(out_sizes, self.kernel)))
+            return tiled.pad(tuple((0, 0) for _ in lead) + tuple((0, n - t) for n, t in zip(spatial, tiled.shape[len(lead):])))
+        total: TensorData | None = None
+        for position in _kernel_positions(self.kernel):
+            bounds = tuple((0, s) for s in grad.shape[:len(lead) + k]) + tuple((p, p + 1) for p in position)
+            part = dilate(grad.shrink(bounds).reshape(lead + out_sizes), self.stride)
+            offsets = [p * d for p, d in zip(position, self.dilation)]
+            padding = tuple((0, 0) for _ in lead) + tuple(
+                (o, n - o - m) for o, n, m in zip(offsets, spatial, part.shape[len(lead):]))
+            part = part.pad(padding)
+            total = part if total is None else total.binary(BinaryOps.ADD, part)
+        assert total is not None
+        return total
+
+
+def _kernel_positions(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
+    positions: list[tuple[int, ...]] = [()]
+    for size in kernel:
+        positions = [p + (i,) for p in positions for i in range(size)]
+    return positions
+
+
+class Cast(Function):
+    """The gradient is cast back to the input's dtype."""
+
+    def forward(self, x: TensorData, dtype: DType) -> TensorData:
+        self.in_dtype = x.dtype
+        return x.cast(dtype)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.cast(self.in_dtype)
+
+
+# ---------------------------------------------------------------- contraction
+
+def transpose_last(x: TensorData) -> TensorData:
+    order = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return x.permute(order)
+
+
+class Matmul(Function):
+    """out = x @ y over equal batch dims;  dL/dx = grad @ y^T,  dL/dy = x^T @ grad"""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        self.x, self.y = x, y
+        return x.matmul(y)
+
+    def backward(self, grad: TensorData) -> Grads:
+        return (grad.matmul(transpose_last(self.y)) if self.needs_input_grad[0] else None,
+                transpose_last(self.x).matmul(grad) if self.needs_input_grad[1] else None)
+
+
+class Conv2d(Function):
+    """Cross-correlation of x (N, C, H, W), already padded, with w (O, C/groups, kh, kw).
+
+    Forward: sliding windows of x (a view), copied once into columns, then one batched MATMUL per
+    group. Backward: dL/dw is another MATMUL of those columns with the gradient; dL/dx is the
+    transposed convolution, i.e. this same forward applied to the spread-out gradient and the
+    flipped kernels. Composing WINDOW + MATMUL would also be correct, but the gradient of WINDOW
+    adds up kh*kw shifted copies of the input, far slower than one more convolution."""
+
+    def forward(self, x: TensorData, w: TensorData, stride: tuple[int, int], dilation: tuple[int, int],
+                groups: int) -> TensorData:
+        self.x_shape, self.w, self.stride, self.dilation, self.groups = x.shape, w, stride, dilation, groups
+        out, self.columns = conv2d_forward(x, w, stride, dilation, groups)
+        return out
+
+    def backward(self, grad: TensorData) -> Grads:
+        n, out_channels, out_h, out_w = grad.shape
+        g = self.groups
+        # (N, O, H', W') -> (groups, N*H'*W', O/groups), the layout of the forward MATMUL's output
+        grad_rows = grad.reshape((n, g, out_channels // g, out_h, out_w)).permute((1, 0, 3, 4, 2))
+        grad_rows = grad_rows.reshape((g, n * out_h * out_w, out_channels // g))
+        grad_w = None
+        if self.needs_input_grad[1]:
+            grad_w = transpose_last(self.columns).matmul(grad_rows)  # (groups, C/groups*kh*kw, O/groups)
+            grad_w = transpose_last(grad_w).reshape(self.w.shape)
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = conv2d_input_grad(grad, self.w, self.x_shape, self.stride, self.dilation, g)
+        return grad_x, grad_w
+
+
+def conv2d_forward(x: TensorData, w: TensorData, stride: tuple[int, int], dilation: tuple[int, int],
+                   groups: int) -> tuple[TensorData, TensorData]:
+    """The convolution and the columns it multiplied: (groups, N*H'*W', C/groups*kh*kw)."""
+    n, channels = x.shape[0], x.shape[1]
+    out_channels, group_channels, kh, kw = w.shape
+    g = groups
+    windows = x.window((kh, kw), stride, dilation)  # (N, C, H', W', kh, kw), a view
+    out_h, out_w = windows.shape[2], windows.shape[3]
+    windows = windows.reshape((n, g, group_channels, out_h, out_w, kh, kw))
+    columns = windows.permute((1, 0, 3, 4, 2, 5, 6)).reshape((g, n * out_h * out_w, group_channels * kh * kw))
+    kernels = w.reshape((g, out_channels // g, group_channels * kh * kw))
+    out = columns.matmul(transpose_last(kernels))  # (groups, N*H'*W', O/groups)
+    out = out.reshape((g, n, out_h, out_w, out_channels // g)).permute((1, 0, 4, 2, 3))
+    return out.reshape((n, out_channels, out_h, out_w)), columns
+
+
+def conv2d_input_grad(grad: TensorData, w: TensorData, x_shape: Shape, stride: tuple[int, int],
+                      dilation: tuple[int, int], groups: int) -> TensorData:
+    """dL/dx of a convolution: correlate the spread-out, padded gradient with flipped kernels."""
+    out_channels, group_channels, kh, kw = w.shape
+    g = groups
+    spread = dilate(grad, (1, 1) + stride)
+    pad_h, pad_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
+    spread = spread.pad(((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)))
+    # kernels (O, C/g, kh, kw) -> (C, O/g, kh, kw), flipped in space
+    flipped = w.reshape((g, out_channels // g, group_channels, kh, kw)).permute((0, 2, 1, 3, 4))
+    flipped = flipped.reshape((g * group_channels, out_channels // g, kh, kw)).stride((1, 1, -1, -1))
+    grad_x, _ = conv2d_forward(spread, flipped, (1, 1), dilation, g)
+    # rows and columns of x that no window reached (when strides don't divide evenly) get zero
+    missing_h, missing_w = x_shape[2] - grad_x.shape[2], x_shape[3] - grad_x.shape[3]
+    return grad_x.pad(((0, 0), (0, 0), (0, missing_h), (0, missing_w)))
