@@ -25,14 +25,19 @@ F = TypeVar("F", bound=Callable[..., Any])
 def topological_order(root: Tensor) -> list[Tensor]:
     """Tensors reachable from `root` through `_ctx.parents`, each before all of its parents."""
     order: list[Tensor] = []
-    visited: set[int] = {id(root)}
+    visited: set[int] = set()
     # Depth-first with an explicit stack; a node is emitted after all of its parents are.
+    # A node counts as visited when it is expanded, not when it is pushed: a tensor reached by two
+    # paths must wait for the deeper one, or it would pass on its gradient before receiving all of it.
     stack: list[tuple[Tensor, bool]] = [(root, False)]
     while stack:
         node, parents_done = stack.pop()
         if parents_done:
             order.append(node)
             continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
         stack.append((node, True))
         ctx = node._ctx
         if ctx is None:
@@ -44,7 +49,6 @@ def topological_order(root: Tensor) -> list[Tensor]:
                 f"Pass retain_graph=True to the first backward() to keep them.")
         for parent in ctx.parents:
             if parent.requires_grad and id(parent) not in visited:
-                visited.add(id(parent))
                 stack.append((parent, False))
     order.reverse()
     return order
@@ -77,7 +81,7 @@ def backward(root: Tensor, gradient: Tensor | None = None, retain_graph: bool = 
             continue
         if grad is None:
             continue
-        parent_grads = ctx.backward(grad)
+        parent_grads = ctx.backward(grad) if Function.tracer is None else Function.tracer.backward(ctx, grad)
         if not isinstance(parent_grads, tuple):
             parent_grads = (parent_grads,)
         for parent, parent_grad in zip(ctx.parents, parent_grads):

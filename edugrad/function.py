@@ -39,8 +39,9 @@ class Function:
     parents: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     released = False
+    tracer: Any = None  # edugrad.debug's watcher while trace(), profile() or EDUGRAD_DEBUG is on
 
-    def forward(self, *inputs: TensorData, **kwargs: Any) -> TensorData:
+    def forward(self, *args: Any, **kwargs: Any) -> TensorData:
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
     def backward(self, grad: TensorData) -> Grads:
@@ -53,7 +54,10 @@ class Function:
         ctx = cls()
         ctx.needs_input_grad = tuple(p.requires_grad for p in parents)
         requires_grad = GradMode.enabled and any(ctx.needs_input_grad)
-        out_data = ctx.forward(*[p.data for p in parents], **kwargs)
+        if Function.tracer is None:
+            out_data = ctx.forward(*[p.data for p in parents], **kwargs)
+        else:  # someone is watching (edugrad/debug.py): it runs forward, timing it
+            out_data = Function.tracer.forward(ctx, [p.data for p in parents], kwargs)
         # The Tensor class lives in the layer above; every Function has a tensor parent to ask.
         out = type(parents[0]).from_data(out_data, requires_grad=requires_grad)
         if requires_grad:
@@ -330,15 +334,19 @@ class Permute(Function):
 
 
 class Expand(Function):
-    """Every copy of an element sends its gradient back: sum over the expanded axes."""
+    """Broadcast x to `shape` (numpy's rule: missing leading dims count as size 1). Every copy of an
+    element sends its gradient back, so backward sums over the expanded axes."""
 
     def forward(self, x: TensorData, shape: Shape) -> TensorData:
         self.in_shape = x.shape
-        return x.expand(shape)
+        padded = (1,) * (len(shape) - x.ndim) + x.shape
+        return (x.reshape(padded) if padded != x.shape else x).expand(shape)
 
     def backward(self, grad: TensorData) -> TensorData:
-        axes = tuple(i for i, (a, b) in enumerate(zip(self.in_shape, grad.shape)) if a != b)
-        return grad.reduce(ReduceOps.SUM, axes) if axes else grad
+        padded = (1,) * (grad.ndim - len(self.in_shape)) + self.in_shape
+        axes = tuple(i for i, (a, b) in enumerate(zip(padded, grad.shape)) if a != b)
+        summed = grad.reduce(ReduceOps.SUM, axes) if axes else grad
+        return summed.reshape(self.in_shape) if padded != self.in_shape else summed
 
 
 class Pad(Function):
@@ -417,7 +425,7 @@ class Window(Function):
         total: TensorData | None = None
         for position in _kernel_positions(self.kernel):
             bounds = tuple((0, s) for s in grad.shape[:len(lead) + k]) + tuple((p, p + 1) for p in position)
-            part = dilate(grad.shrink(bounds).reshape(lead + out_sizes), self.stride)
+            part = dilate(grad.shrink(bounds).reshape(lead + out_sizes), (1,) * len(lead) + self.stride)
             offsets = [p * d for p, d in zip(position, self.dilation)]
             padding = tuple((0, 0) for _ in lead) + tuple(
                 (o, n - o - m) for o, n, m in zip(offsets, spatial, part.shape[len(lead):]))

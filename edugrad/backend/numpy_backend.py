@@ -40,14 +40,16 @@ class NumpyData(TensorData):
     _rng = np.random.default_rng(0)
 
     def __init__(self, array: np.ndarray):
-        self.array = array
+        self.array = np.asarray(array)  # ufuncs on 0-d arrays return numpy scalars; keep an ndarray
         self.shape: Shape = array.shape
         self.dtype: DType = EDUGRAD_DTYPES[array.dtype]
 
     @classmethod
     def const(cls, value: float | int | bool, shape: Shape, dtype: DType) -> NumpyData:
-        # broadcast_to gives a zero-stride view: a constant of any shape costs one element.
-        return cls(np.broadcast_to(np.array(value, dtype=NUMPY_DTYPES[dtype]), shape))
+        # A zero-stride view of one element: a constant of any shape costs one element of memory.
+        out = np.ndarray(shape, NUMPY_DTYPES[dtype], np.full(1, value, NUMPY_DTYPES[dtype]), 0, (0,) * len(shape))
+        out.flags.writeable = False
+        return cls(out)
 
     @classmethod
     def random(cls, shape: Shape) -> NumpyData:
@@ -86,9 +88,11 @@ class NumpyData(TensorData):
         return NumpyData(self.array.transpose(order))
 
     def expand(self, shape: Shape) -> NumpyData:
-        return NumpyData(np.broadcast_to(self.array, shape))
+        return NumpyData(broadcast(self.array, shape))
 
     def pad(self, padding: tuple[tuple[int, int], ...]) -> NumpyData:
+        if not padding:  # a 0-d array has no axes to pad, and np.pad rejects an empty padding
+            return self
         return NumpyData(np.pad(self.array, padding))
 
     def shrink(self, bounds: tuple[tuple[int, int], ...]) -> NumpyData:
@@ -115,3 +119,16 @@ class NumpyData(TensorData):
 
     def matmul(self, other: TensorData) -> NumpyData:
         return NumpyData(np.matmul(self.array, other.array))  # type: ignore[attr-defined]
+
+
+def broadcast(array: np.ndarray, shape: Shape) -> np.ndarray:
+    """np.broadcast_to for an array with as many dims as `shape`: a read-only view in which the
+    size-1 axes that grow get stride 0. Building the view directly skips broadcast_to's general
+    checks, which cost ~10x more than the view itself and run on every scalar op and expand."""
+    strides = tuple(0 if n == 1 and s != 1 else st for n, s, st in zip(array.shape, shape, array.strides))
+    try:
+        out = np.ndarray(shape, array.dtype, array, 0, strides)
+    except (ValueError, TypeError, BufferError):  # not contiguous: no plain buffer to view
+        return np.broadcast_to(array, shape)
+    out.flags.writeable = False
+    return out
