@@ -406,7 +406,7 @@ def unstride(grad: TensorData, steps: Sequence[int], shape: Shape) -> TensorData
 
 class Window(Function):
     """Sliding windows (a view). Each input element appears in several windows, so its gradient is
-    the sum over those: one shifted, spread-out copy of the gradient per kernel position."""
+    the sum of the gradients of all its copies: `fold`."""
 
     def forward(self, x: TensorData, kernel: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...]) -> TensorData:
@@ -414,25 +414,33 @@ class Window(Function):
         return x.window(kernel, stride, dilation)
 
     def backward(self, grad: TensorData) -> TensorData:
-        k = len(self.kernel)
-        lead, spatial = self.in_shape[:-k], self.in_shape[-k:]
-        out_sizes = grad.shape[len(lead):len(lead) + k]
-        if self.stride == self.kernel and self.dilation == (1,) * k:
-            # Windows tile the input without overlap: interleave (H', kh) back into rows.
-            order = tuple(range(len(lead))) + tuple(a for i in range(k) for a in (len(lead) + i, len(lead) + k + i))
-            tiled = grad.permute(order).reshape(lead + tuple(o * kk for o, kk in zip(out_sizes, self.kernel)))
-            return tiled.pad(tuple((0, 0) for _ in lead) + tuple((0, n - t) for n, t in zip(spatial, tiled.shape[len(lead):])))
-        total: TensorData | None = None
-        for position in _kernel_positions(self.kernel):
-            bounds = tuple((0, s) for s in grad.shape[:len(lead) + k]) + tuple((p, p + 1) for p in position)
-            part = dilate(grad.shrink(bounds).reshape(lead + out_sizes), (1,) * len(lead) + self.stride)
-            offsets = [p * d for p, d in zip(position, self.dilation)]
-            padding = tuple((0, 0) for _ in lead) + tuple(
-                (o, n - o - m) for o, n, m in zip(offsets, spatial, part.shape[len(lead):]))
-            part = part.pad(padding)
-            total = part if total is None else total.binary(BinaryOps.ADD, part)
-        assert total is not None
-        return total
+        return fold(grad, self.in_shape, self.kernel, self.stride, self.dilation)
+
+
+def fold(windows: TensorData, shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...],
+         dilation: tuple[int, ...]) -> TensorData:
+    """The inverse of WINDOW for gradients: add every window element (..., H', W', kh, kw) back onto
+    the position of `shape` (..., H, W) it was copied from. One shifted, spread-out copy per kernel
+    position: kh*kw pads and adds of input-sized arrays, cheaper than any contraction here."""
+    k = len(kernel)
+    lead, spatial = shape[:-k], shape[-k:]
+    out_sizes = windows.shape[len(lead):len(lead) + k]
+    if stride == kernel and dilation == (1,) * k:
+        # Windows tile the input without overlap: interleave (H', kh) back into rows, no adds.
+        order = tuple(range(len(lead))) + tuple(a for i in range(k) for a in (len(lead) + i, len(lead) + k + i))
+        tiled = windows.permute(order).reshape(lead + tuple(o * kk for o, kk in zip(out_sizes, kernel)))
+        return tiled.pad(tuple((0, 0) for _ in lead) + tuple((0, n - t) for n, t in zip(spatial, tiled.shape[len(lead):])))
+    total: TensorData | None = None
+    for position in _kernel_positions(kernel):
+        bounds = tuple((0, s) for s in windows.shape[:len(lead) + k]) + tuple((p, p + 1) for p in position)
+        part = dilate(windows.shrink(bounds).reshape(lead + out_sizes), (1,) * len(lead) + stride)
+        offsets = [p * d for p, d in zip(position, dilation)]
+        padding = tuple((0, 0) for _ in lead) + tuple(
+            (o, n - o - m) for o, n, m in zip(offsets, spatial, part.shape[len(lead):]))
+        part = part.pad(padding)
+        total = part if total is None else total.binary(BinaryOps.ADD, part)
+    assert total is not None
+    return total
 
 
 def _kernel_positions(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
@@ -476,10 +484,10 @@ class Conv2d(Function):
     """Cross-correlation of x (N, C, H, W), already padded, with w (O, C/groups, kh, kw).
 
     Forward: sliding windows of x (a view), copied once into columns, then one batched MATMUL per
-    group. Backward: dL/dw is another MATMUL of those columns with the gradient; dL/dx is the
-    transposed convolution, i.e. this same forward applied to the spread-out gradient and the
-    flipped kernels. Composing WINDOW + MATMUL would also be correct, but the gradient of WINDOW
-    adds up kh*kw shifted copies of the input, far slower than one more convolution."""
+    group. Backward: dL/dw is the MATMUL of those columns with the gradient; dL/dx is the MATMUL of
+    the gradient with the kernels, giving each column entry's gradient, folded back onto x.
+    Composing WINDOW, RESHAPE and MATMUL as separate Functions would give the same numbers, but
+    would keep both the windows and the columns alive until backward; this keeps only the columns."""
 
     def forward(self, x: TensorData, w: TensorData, stride: tuple[int, int], dilation: tuple[int, int],
                 groups: int) -> TensorData:
@@ -489,24 +497,33 @@ class Conv2d(Function):
 
     def backward(self, grad: TensorData) -> Grads:
         n, out_channels, out_h, out_w = grad.shape
-        g = self.groups
-        # (N, O, H', W') -> (groups, N*H'*W', O/groups), the layout of the forward MATMUL's output
-        grad_rows = grad.reshape((n, g, out_channels // g, out_h, out_w)).permute((1, 0, 3, 4, 2))
-        grad_rows = grad_rows.reshape((g, n * out_h * out_w, out_channels // g))
+        _, group_channels, kh, kw = self.w.shape
+        g, group_out = self.groups, out_channels // self.groups
+        # (N, O, H', W') -> (groups, O/groups, N*H'*W'): the forward MATMUL's output, transposed
+        grad_rows = grad.reshape((n, g, group_out, out_h, out_w)).permute((1, 2, 0, 3, 4))
+        grad_rows = grad_rows.reshape((g, group_out, n * out_h * out_w))
         grad_w = None
         if self.needs_input_grad[1]:
-            grad_w = transpose_last(self.columns).matmul(grad_rows)  # (groups, C/groups*kh*kw, O/groups)
-            grad_w = transpose_last(grad_w).reshape(self.w.shape)
+            grad_w = grad_rows.matmul(self.columns).reshape(self.w.shape)  # (groups, O/groups, C/groups*kh*kw)
         grad_x = None
         if self.needs_input_grad[0]:
-            grad_x = conv2d_input_grad(grad, self.w, self.x_shape, self.stride, self.dilation, g)
+            # Gradient of every column entry, ordered by kernel position first, so that the slice
+            # of each position that `fold` adds back is one contiguous block.
+            kernels = self.w.reshape((g, group_out, group_channels, kh, kw)).permute((0, 3, 4, 2, 1))
+            kernels = kernels.reshape((g, kh * kw * group_channels, group_out))
+            grad_columns = kernels.matmul(grad_rows)  # (groups, kh*kw*C/groups, N*H'*W')
+            grad_windows = grad_columns.reshape((g, kh, kw, group_channels, n, out_h, out_w))
+            grad_windows = grad_windows.permute((0, 3, 4, 5, 6, 1, 2))  # (groups, C/groups, N, H', W', kh, kw)
+            height, width = self.x_shape[2], self.x_shape[3]
+            folded = fold(grad_windows, (g, group_channels, n, height, width), (kh, kw), self.stride, self.dilation)
+            grad_x = folded.reshape((g * group_channels, n, height, width)).permute((1, 0, 2, 3))
         return grad_x, grad_w
 
 
 def conv2d_forward(x: TensorData, w: TensorData, stride: tuple[int, int], dilation: tuple[int, int],
                    groups: int) -> tuple[TensorData, TensorData]:
     """The convolution and the columns it multiplied: (groups, N*H'*W', C/groups*kh*kw)."""
-    n, channels = x.shape[0], x.shape[1]
+    n = x.shape[0]
     out_channels, group_channels, kh, kw = w.shape
     g = groups
     windows = x.window((kh, kw), stride, dilation)  # (N, C, H', W', kh, kw), a view
@@ -515,22 +532,7 @@ def conv2d_forward(x: TensorData, w: TensorData, stride: tuple[int, int], dilati
     columns = windows.permute((1, 0, 3, 4, 2, 5, 6)).reshape((g, n * out_h * out_w, group_channels * kh * kw))
     kernels = w.reshape((g, out_channels // g, group_channels * kh * kw))
     out = columns.matmul(transpose_last(kernels))  # (groups, N*H'*W', O/groups)
+    # Back to (N, O, H', W'). With one group this is a view (channels stay last in memory);
+    # the next elementwise op reads it in place rather than after a copy.
     out = out.reshape((g, n, out_h, out_w, out_channels // g)).permute((1, 0, 4, 2, 3))
     return out.reshape((n, out_channels, out_h, out_w)), columns
-
-
-def conv2d_input_grad(grad: TensorData, w: TensorData, x_shape: Shape, stride: tuple[int, int],
-                      dilation: tuple[int, int], groups: int) -> TensorData:
-    """dL/dx of a convolution: correlate the spread-out, padded gradient with flipped kernels."""
-    out_channels, group_channels, kh, kw = w.shape
-    g = groups
-    spread = dilate(grad, (1, 1) + stride)
-    pad_h, pad_w = dilation[0] * (kh - 1), dilation[1] * (kw - 1)
-    spread = spread.pad(((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)))
-    # kernels (O, C/g, kh, kw) -> (C, O/g, kh, kw), flipped in space
-    flipped = w.reshape((g, out_channels // g, group_channels, kh, kw)).permute((0, 2, 1, 3, 4))
-    flipped = flipped.reshape((g * group_channels, out_channels // g, kh, kw)).stride((1, 1, -1, -1))
-    grad_x, _ = conv2d_forward(spread, flipped, (1, 1), dilation, g)
-    # rows and columns of x that no window reached (when strides don't divide evenly) get zero
-    missing_h, missing_w = x_shape[2] - grad_x.shape[2], x_shape[3] - grad_x.shape[3]
-    return grad_x.pad(((0, 0), (0, 0), (0, missing_h), (0, missing_w)))

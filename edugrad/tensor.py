@@ -322,7 +322,7 @@ class Tensor:
     def _dims(self, dim: int | Sequence[int] | None, op: str) -> tuple[int, ...]:
         if dim is None:
             return tuple(range(self.ndim))
-        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)  # _dim rejects a non-integer
         out = tuple(sorted({self._dim(d, op) for d in dims}))
         if len(out) != len(dims):
             raise ValueError(f"{op}: dim {tuple(dims)} names the same dim twice")
@@ -341,6 +341,7 @@ class Tensor:
                 shape = broadcast_shape(x.shape, y.shape, op)
                 x, y = x._broadcast_to(shape), y._broadcast_to(shape)
         elif isinstance(other, (int, float, bool, np.number)):
+            other = other.item() if isinstance(other, np.number) else other
             x = self
             if isinstance(other, float) and not self.dtype.is_float:
                 x = self.cast(Tensor.default_dtype)
@@ -354,11 +355,7 @@ class Tensor:
         return (y, x) if reverse else (x, y)
 
     def _broadcast_to(self, shape: Shape) -> Tensor:
-        if self.shape == shape:
-            return self
-        padded = (1,) * (len(shape) - self.ndim) + self.shape
-        x = self.reshape(padded) if padded != self.shape else self
-        return F.Expand.apply(x, shape=shape)
+        return self if self.shape == shape else F.Expand.apply(self, shape=shape)
 
     def _float(self) -> Tensor:
         return self if self.dtype.is_float else self.cast(Tensor.default_dtype)
@@ -451,6 +448,11 @@ class Tensor:
             return Tensor.where(fractional_of_negative, math.nan, magnitude * sign)
         if not isinstance(exponent, (int, float)):
             raise TypeError(f"pow: unsupported exponent type {type(exponent).__name__}")
+        if exponent == 0:  # 1 everywhere, 0^0 included (2^(0 log2 0) would be nan); the gradient is 0
+            return Tensor.full(self.shape, 1, dtype=self.dtype if isinstance(exponent, int) else self._float().dtype)
+        if isinstance(exponent, int) and exponent > 0 and not self.dtype.is_float:
+            # integer powers of integers stay integers, as in PyTorch; float64 is exact enough to round back
+            return self.cast(DType.float64).pow(exponent).round().cast(self.dtype)
         if exponent == 2:
             return self * self
         if exponent == 1:
@@ -531,11 +533,13 @@ class Tensor:
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
+        # where, not maximum/minimum: a value exactly at a bound keeps its whole gradient, as in
+        # PyTorch, where maximum would split it in half between the value and the bound
         out = self
         if min is not None:
-            out = out.maximum(min)
+            out = Tensor.where(out < min, min, out)
         if max is not None:
-            out = out.minimum(max)
+            out = Tensor.where(out > max, max, out)
         return out
 
     clip = clamp
@@ -611,11 +615,14 @@ class Tensor:
     def tanh(self) -> Tensor:
         return 2.0 * (2.0 * self).sigmoid() - 1.0
 
+    # where(x > 0, ...) rather than relu differences: at x = 0 the gradient is then the negative
+    # side's slope, as in PyTorch, instead of the 0 that relu's kink would give
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
-        return self.relu() - (-negative_slope * self).relu()
+        return Tensor.where(self > 0, self, self * negative_slope)
 
     def elu(self, alpha: float = 1.0) -> Tensor:
-        return self.relu() - alpha * (1 - self.minimum(0).exp()).relu()
+        negative_part = Tensor.where(self > 0, 0.0, self)  # min(x, 0), its whole gradient going to x <= 0
+        return self.relu() + alpha * (negative_part.exp() - 1)
 
     def erf(self) -> Tensor:
         """Abramowitz & Stegun 7.1.26 (error < 1.5e-7): there is no erf primitive."""
@@ -638,7 +645,8 @@ class Tensor:
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
         """log(1 + e^(beta x)) / beta, written as max(z, 0) + log(1 + e^-|z|) so it never overflows."""
         z = self * beta
-        smooth = (z.relu() + (1 + (-z.abs()).exp()).log()) / beta
+        # maximum, not relu: at z = 0 it passes half the gradient, the slope 1/2 that |z| (slope 0 there) leaves out
+        smooth = (z.maximum(0) + (1 + (-z.abs()).exp()).log()) / beta
         return Tensor.where(z > threshold, self, smooth)
 
     def mish(self) -> Tensor:
@@ -648,16 +656,17 @@ class Tensor:
         return self / (1 + self.abs())
 
     def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-        return self.clamp(min_val, max_val)
+        """clamp, except that at the bounds themselves no gradient passes, as PyTorch's hardtanh."""
+        return Tensor.where(self <= min_val, min_val, Tensor.where(self >= max_val, max_val, self))
 
     def relu6(self) -> Tensor:
-        return self.relu().minimum(6)
+        return self.hardtanh(0.0, 6.0)
 
     def logsigmoid(self) -> Tensor:
         return -(-self).softplus()
 
     def hardsigmoid(self) -> Tensor:
-        return (self / 6 + 0.5).clamp(0, 1)
+        return (self / 6 + 0.5).hardtanh(0, 1)  # hardtanh: no gradient at x = +-3 itself, as in PyTorch
 
     # ------------------------------------------------------------ reductions
     def _reduce(self, fn: type[F.Function], dim: int | Sequence[int] | None, keepdim: bool, op: str) -> Tensor:
@@ -672,7 +681,8 @@ class Tensor:
 
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, axis: Any = None,
             dtype: DType | None = None) -> Tensor:
-        x = self.cast(dtype) if dtype else self.cast(DType.int64) if self.dtype == DType.bool else self
+        # bools and int32 sum to int64, as in PyTorch, so counts and totals don't overflow
+        x = self.cast(dtype) if dtype else self.cast(DType.int64) if self.dtype in (DType.bool, DType.int32) else self
         return x._reduce(F.Sum, axis if dim is None else dim, keepdim, "sum")
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, axis: Any = None) -> Tensor:
@@ -722,7 +732,8 @@ class Tensor:
         if dim is None:
             return self.flatten().prod(0)
         d = self._dim(dim, "prod")
-        x = self.transpose(d, -1)
+        x = self.cast(DType.int64) if self.dtype in (DType.bool, DType.int32) else self  # as sum
+        x = x.transpose(d, -1)
         while x.shape[-1] > 1:
             if x.shape[-1] % 2:
                 x = x.pad((0, 1), value=1)
@@ -952,21 +963,6 @@ class Tensor:
 
     to = cast
 
-    def float(self) -> Tensor:
-        return self.cast(DType.float32)
-
-    def double(self) -> Tensor:
-        return self.cast(DType.float64)
-
-    def int(self) -> Tensor:
-        return self.cast(DType.int32)
-
-    def long(self) -> Tensor:
-        return self.cast(DType.int64)
-
-    def bool(self) -> Tensor:
-        return self.cast(DType.bool)
-
     def contiguous(self) -> Tensor:
         return self
 
@@ -1043,17 +1039,23 @@ class Tensor:
     def one_hot(self, num_classes: int = -1) -> Tensor:
         if self.dtype.is_float or self.dtype == DType.bool:
             raise TypeError(f"one_hot: expected an integer tensor, got {self.dtype.value}")
-        if num_classes == -1:
-            num_classes = int(self.max().item()) + 1 if self.numel() else 0
+        if self.numel():  # a class outside [0, num_classes) would silently get a row of zeros
+            low, high = int(self.amin().item()), int(self.amax().item())
+            num_classes = high + 1 if num_classes == -1 else num_classes
+            if low < 0 or high >= num_classes:
+                raise IndexError(f"one_hot: class {low if low < 0 else high} is out of range for "
+                                 f"{num_classes} classes (expected 0 to {num_classes - 1})")
+        elif num_classes == -1:
+            num_classes = 0
         classes = Tensor.arange(num_classes)
         return (self.unsqueeze(-1) == classes.reshape((1,) * self.ndim + (num_classes,))).cast(DType.int64)
 
-    def _check_index(self, index: Tensor, size: int, op: str) -> Tensor:
+    def _check_index(self, index: Tensor, size: int, op: str, negative_ok: bool = True) -> Tensor:
         if index.dtype.is_float or index.dtype == DType.bool:
             raise IndexError(f"{op}: index tensors must be integers, got {index.dtype.value}")
         if index.numel():
             low, high = int(index.amin().item()), int(index.amax().item())
-            if low < -size or high >= size:
+            if low < (-size if negative_ok else 0) or high >= size:
                 bad = high if high >= size else low
                 raise IndexError(f"{op}: index {bad} is out of bounds for dim of size {size}")
         return Tensor.where(index < 0, index + size, index) if index.numel() and low < 0 else index
@@ -1073,7 +1075,7 @@ class Tensor:
         d = self._dim(dim, "gather")
         if index.ndim != self.ndim:
             raise ValueError(f"gather: index has {index.ndim} dims but the tensor has {self.ndim}")
-        index = self._check_index(index, self.shape[d], "gather")
+        index = self._check_index(index, self.shape[d], "gather", negative_ok=False)  # as torch.gather
         x = self.transpose(d, -1)
         idx = index.transpose(d, -1)
         x = x.shrink([(0, s) for s in idx.shape[:-1]] + [(0, x.shape[-1])])
@@ -1094,10 +1096,12 @@ class Tensor:
         consumed = sum(1 for i in items if i is not None and i is not Ellipsis)
         if consumed > self.ndim:
             raise IndexError(f"index: too many indices for a tensor of shape {self.shape}: {consumed} given")
-        if Ellipsis in [i for i in items if not isinstance(i, Tensor)]:
+        # The dims no index names become full slices: at the ellipsis if there is one, else at the end.
+        if any(i is Ellipsis for i in items):
             at = next(k for k, i in enumerate(items) if i is Ellipsis)
             items[at:at + 1] = [slice(None)] * (self.ndim - consumed)
-        items += [slice(None)] * (self.ndim - consumed)
+        else:
+            items += [slice(None)] * (self.ndim - consumed)
 
         bounds, steps, out_shape, tensor_dims = [], [], [], []
         dim = 0
@@ -1108,17 +1112,21 @@ class Tensor:
             n = self.shape[dim]
             if isinstance(item, Tensor):
                 tensor_dims.append((len(out_shape), dim, item))
-                bounds.append((0, n)), steps.append(1), out_shape.append(n)
+                bounds.append((0, n))
+                steps.append(1)
+                out_shape.append(n)
             elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
                 if not -n <= item < n:
                     raise IndexError(f"index: index {item} is out of range for dim {dim} with size {n}")
-                bounds.append((item % n, item % n + 1)), steps.append(1)
+                bounds.append((int(item) % n, int(item) % n + 1))
+                steps.append(1)
             elif isinstance(item, slice):
                 if item.step is not None and item.step <= 0:
                     raise ValueError(f"index: slice step must be positive, got {item.step} (use flip to reverse)")
                 start, stop, step = item.indices(n)
                 stop = max(stop, start)
-                bounds.append((start, stop)), steps.append(step)
+                bounds.append((start, stop))
+                steps.append(step)
                 out_shape.append(len(range(start, stop, step)))
             else:
                 raise TypeError(f"index: unsupported index {item!r} of type {type(item).__name__}")
@@ -1236,11 +1244,13 @@ class Tensor:
 
     def max_pool2d(self, kernel_size: Any = 2, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> Tensor:
         """The largest value of each window: WINDOW (a view) then a MAX reduce over it."""
-        return self._pool_windows(kernel_size, stride, padding, dilation, -math.inf, "max_pool2d").amax((-2, -1))
+        windows = self._pool_windows(kernel_size, stride, padding, dilation, -math.inf, "max_pool2d")
+        return _kernel_axes_first(windows).amax((0, 1))
 
     def avg_pool2d(self, kernel_size: Any = 2, stride: Any = None, padding: Any = 0) -> Tensor:
         """The mean of each window, counting padded zeros as PyTorch does by default."""
-        return self._float()._pool_windows(kernel_size, stride, padding, 1, 0.0, "avg_pool2d").mean((-2, -1))
+        windows = self._float()._pool_windows(kernel_size, stride, padding, 1, 0.0, "avg_pool2d")
+        return _kernel_axes_first(windows).mean((0, 1))
 
     def layernorm(self, normalized_shape: int | Sequence[int] | None = None, weight: Tensor | None = None,
                   bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
@@ -1293,7 +1303,11 @@ class Tensor:
             scores = Tensor.where(causal, scores, -math.inf)
         if attn_mask is not None:
             scores = Tensor.where(attn_mask, scores, -math.inf) if attn_mask.dtype == DType.bool else scores + attn_mask
-        weights = scores.softmax(-1)
+            # a query whose keys are all masked gets a zero output, as in PyTorch, not softmax's 0/0 = nan
+            visible = (scores.detach() > -math.inf).any(-1, keepdim=True)
+            weights = Tensor.where(visible, Tensor.where(visible, scores, 0.0).softmax(-1), 0.0)
+        else:
+            weights = scores.softmax(-1)
         if dropout_p > 0:
             weights = weights.dropout(dropout_p, training=True)
         return weights @ value
@@ -1313,34 +1327,40 @@ class Tensor:
                                  f"got {target.shape}")
             probs = target * (1 - label_smoothing) + label_smoothing / num_classes
             return _reduce_loss(-(probs * log_probs).sum(class_dim), reduction, "cross_entropy")
-        expected = self.shape[:class_dim] + self.shape[class_dim + 1:]
-        if target.shape != expected:
-            raise ValueError(f"cross_entropy: input {self.shape} needs integer targets of shape {expected}, "
-                             f"got {target.shape}")
-        valid = target != ignore_index
-        safe_target = Tensor.where(valid, target, 0)
-        nll = -log_probs.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+        mask = self._target_mask(target, class_dim, ignore_index, "cross_entropy")
+        losses = -Tensor.where(mask, log_probs, 0.0).sum(class_dim)
         if label_smoothing:
-            smooth = -log_probs.mean(class_dim)
-            nll = (1 - label_smoothing) * nll + label_smoothing * smooth
-        nll = Tensor.where(valid, nll, 0.0)
-        if reduction == "mean":
-            return nll.sum() / valid.sum().maximum(1)
-        return _reduce_loss(nll, reduction, "cross_entropy")
+            smooth = Tensor.where(target != ignore_index, -log_probs.mean(class_dim), 0.0)
+            losses = (1 - label_smoothing) * losses + label_smoothing * smooth
+        return _reduce_loss(losses, reduction, "cross_entropy", count=mask)
 
     def sparse_categorical_crossentropy(self, target: Tensor, label_smoothing: float = 0.0) -> Tensor:
         """The original edugrad/tinygrad name for cross_entropy with integer targets."""
         return self.cross_entropy(target, label_smoothing=label_smoothing)
 
     def nll(self, target: Tensor, reduction: str = "mean", ignore_index: int = -100) -> Tensor:
-        """Negative log-likelihood of log-probabilities (N, C) at integer targets (N,)."""
+        """Negative log-likelihood of log-probabilities (N, C, ...) at integer targets (N, ...)."""
         class_dim = 1 if self.ndim > 1 else 0
-        valid = target != ignore_index
-        picked = -self.gather(class_dim, Tensor.where(valid, target, 0).unsqueeze(class_dim)).squeeze(class_dim)
-        picked = Tensor.where(valid, picked, 0.0)
-        if reduction == "mean":
-            return picked.sum() / valid.sum().maximum(1)
-        return _reduce_loss(picked, reduction, "nll")
+        mask = self._target_mask(target, class_dim, ignore_index, "nll")
+        return _reduce_loss(-Tensor.where(mask, self, 0.0).sum(class_dim), reduction, "nll", count=mask)
+
+    def _target_mask(self, target: Tensor, class_dim: int, ignore_index: int, op: str) -> Tensor:
+        """A bool one-hot of the integer targets along class_dim, all False where target is
+        ignore_index. Picking with where(mask, ...) costs a few elementwise ops, not a MATMUL."""
+        expected = self.shape[:class_dim] + self.shape[class_dim + 1:]
+        if not isinstance(target, Tensor) or target.dtype.is_float or target.dtype == DType.bool:
+            raise TypeError(f"{op}: targets must be an integer tensor of class indices, got "
+                            f"{getattr(target, 'dtype', type(target).__name__)}")
+        if target.shape != expected:
+            raise ValueError(f"{op}: input {self.shape} needs integer targets of shape {expected}, got {target.shape}")
+        n = self.shape[class_dim]
+        out_of_range = (target >= n) | ((target < 0) & (target != ignore_index))
+        if out_of_range.any():
+            bad = target.numpy()[out_of_range.numpy()].flat[0]
+            raise IndexError(f"{op}: target {bad} is out of bounds for {n} classes")
+        classes = Tensor.arange(n).reshape([n if i == class_dim else 1 for i in range(self.ndim)])
+        # ignore_index may itself be a class number (e.g. 0), so its rows are cleared explicitly
+        return (target.unsqueeze(class_dim) == classes) & (target != ignore_index).unsqueeze(class_dim)
 
     nll_loss = nll
 
@@ -1371,15 +1391,40 @@ class Tensor:
             out = layer(out)
         return out
 
+    # Shorthand casts. Last in the class: inside the class body their names hide the builtins.
+    def float(self) -> Tensor:
+        return self.cast(DType.float32)
 
-def _reduce_loss(loss: Tensor, reduction: str, op: str) -> Tensor:
+    def double(self) -> Tensor:
+        return self.cast(DType.float64)
+
+    def int(self) -> Tensor:
+        return self.cast(DType.int32)
+
+    def long(self) -> Tensor:
+        return self.cast(DType.int64)
+
+    def bool(self) -> Tensor:
+        return self.cast(DType.bool)
+
+
+def _reduce_loss(loss: Tensor, reduction: str, op: str, count: Tensor | None = None) -> Tensor:
+    """'mean', 'sum' or 'none'. With a target mask as `count`, the mean is over its true
+    elements: targets equal to ignore_index don't count, as in PyTorch."""
     if reduction == "mean":
-        return loss.mean()
+        return loss.sum() / count.sum() if count is not None else loss.mean()
     if reduction == "sum":
         return loss.sum()
     if reduction == "none":
         return loss
     raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _kernel_axes_first(windows: Tensor) -> Tensor:
+    """(..., H', W', kh, kw) -> (kh, kw, ..., H', W'), a view. Reducing over the leading kernel
+    axes keeps every array in the reduction and its backward in long rows of H'*W' elements."""
+    n = windows.ndim
+    return windows.permute(n - 2, n - 1, *range(n - 2))
 
 
 def _pair(value: Any) -> tuple[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable
 
 import numpy as np
@@ -31,6 +32,7 @@ BINARY: dict[BinaryOps, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     BinaryOps.CMPEQ: np.equal,
 }
 REDUCE: dict[ReduceOps, Callable[..., np.ndarray]] = {ReduceOps.SUM: np.sum, ReduceOps.MAX: np.max}
+ELEMENTWISE: dict[ReduceOps, np.ufunc] = {ReduceOps.SUM: np.add, ReduceOps.MAX: np.maximum}
 
 
 class NumpyData(TensorData):
@@ -66,16 +68,24 @@ class NumpyData(TensorData):
     def to_host(self) -> np.ndarray:
         return self.array
 
+    # Elementwise results are laid out row-major in their logical shape (order="C"), whatever the
+    # inputs' strides: the next op then runs over long contiguous rows, not over numpy's guess of
+    # the inputs' layout (which, after a WINDOW or PERMUTE, can leave 2-element innermost loops).
     def unary(self, op: UnaryOps) -> NumpyData:
-        return NumpyData(UNARY[op](self.array))
+        return NumpyData(UNARY[op](self.array, order="C"))
 
     def binary(self, op: BinaryOps, other: TensorData) -> NumpyData:
-        return NumpyData(BINARY[op](self.array, other.array))  # type: ignore[attr-defined]
+        return NumpyData(BINARY[op](self.array, other.array, order="C"))  # type: ignore[attr-defined]
 
     def where(self, x: TensorData, y: TensorData) -> NumpyData:
         return NumpyData(np.where(self.array, x.array, y.array))  # type: ignore[attr-defined, arg-type]
 
     def reduce(self, op: ReduceOps, axes: tuple[int, ...]) -> NumpyData:
+        count = 1
+        for a in axes:
+            count *= self.array.shape[a]
+        if 1 < count <= 16 and self.array.size >= 4096 * count and self.dtype != DType.bool:
+            return NumpyData(reduce_by_slices(ELEMENTWISE[op], self.array, axes))
         out = REDUCE[op](self.array, axis=axes, keepdims=True)
         if out.dtype != self.array.dtype:  # numpy sums bools and int32 as int64; keep the contract
             out = out.astype(self.array.dtype if self.dtype != DType.bool else np.int64)
@@ -91,9 +101,14 @@ class NumpyData(TensorData):
         return NumpyData(broadcast(self.array, shape))
 
     def pad(self, padding: tuple[tuple[int, int], ...]) -> NumpyData:
-        if not padding:  # a 0-d array has no axes to pad, and np.pad rejects an empty padding
+        if not padding:  # a 0-d array has no axes to pad
             return self
-        return NumpyData(np.pad(self.array, padding))
+        # Zeros, then the input copied into the middle: np.pad does the same through a general,
+        # Python-level routine that costs more than the copy for the pads of pooling and folds.
+        shape = tuple(before + n + after for (before, after), n in zip(padding, self.array.shape))
+        out = np.zeros(shape, self.array.dtype)
+        out[tuple(slice(before, before + n) for (before, _), n in zip(padding, self.array.shape))] = self.array
+        return NumpyData(out)
 
     def shrink(self, bounds: tuple[tuple[int, int], ...]) -> NumpyData:
         return NumpyData(self.array[tuple(slice(start, stop) for start, stop in bounds)])
@@ -131,4 +146,18 @@ def broadcast(array: np.ndarray, shape: Shape) -> np.ndarray:
     except (ValueError, TypeError, BufferError):  # not contiguous: no plain buffer to view
         return np.broadcast_to(array, shape)
     out.flags.writeable = False
+    return out
+
+
+def reduce_by_slices(ufunc: np.ufunc, array: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """ufunc.reduce over a few short axes of a big array, as an elementwise ufunc over the slices
+    along them. numpy's reduce walks short innermost axes (pooling windows) ~10x slower."""
+    out: np.ndarray | None = None
+    for position in itertools.product(*[range(array.shape[a]) for a in axes]):
+        index = [slice(None)] * array.ndim
+        for axis, i in zip(axes, position):
+            index[axis] = slice(i, i + 1)
+        part = array[tuple(index)]
+        out = part if out is None else ufunc(out, part)
+    assert out is not None
     return out
