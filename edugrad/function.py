@@ -52,8 +52,8 @@ class Function:
     def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
         """Run forward on the parents' data; record the graph when any parent needs a gradient."""
         ctx = cls()
-        ctx.needs_input_grad = tuple(p.requires_grad for p in parents)
-        requires_grad = GradMode.enabled and any(ctx.needs_input_grad)
+        ctx.needs_input_grad = tuple([p.requires_grad for p in parents])
+        requires_grad = GradMode.enabled and True in ctx.needs_input_grad
         if Function.tracer is None:
             out_data = ctx.forward(*[p.data for p in parents], **kwargs)
         else:  # someone is watching (edugrad/debug.py): it runs forward, timing it

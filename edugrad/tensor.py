@@ -22,6 +22,7 @@ Scalar = Union[int, float, bool]
 TensorLike = Union["Tensor", Scalar]
 
 float32, float64, int32, int64 = DType.float32, DType.float64, DType.int32, DType.int64
+FLOAT_DTYPES = (DType.float32, DType.float64)
 bool_ = DType.bool
 
 # numpy dtypes accepted from the user, and the edugrad dtype each becomes (float data is float32).
@@ -332,21 +333,20 @@ class Tensor:
         """Bring self and other (a tensor or a Python number) to one dtype and one shape."""
         if isinstance(other, Tensor):
             x, y = self, other
-            dtype = _promote(x.dtype, y.dtype)
-            if x.dtype != dtype:
-                x = x.cast(dtype)
-            if y.dtype != dtype:
-                y = y.cast(dtype)
-            if x.shape != y.shape:
+            if x.data.dtype is not y.data.dtype:
+                dtype = _promote(x.dtype, y.dtype)
+                x, y = x.cast(dtype), y.cast(dtype)
+            if x.data.shape != y.data.shape:
                 shape = broadcast_shape(x.shape, y.shape, op)
                 x, y = x._broadcast_to(shape), y._broadcast_to(shape)
         elif isinstance(other, (int, float, bool, np.number)):
             other = other.item() if isinstance(other, np.number) else other
             x = self
-            if isinstance(other, float) and not self.dtype.is_float:
-                x = self.cast(Tensor.default_dtype)
-            elif isinstance(other, int) and not isinstance(other, bool) and self.dtype == DType.bool:
-                x = self.cast(DType.int64)
+            if x.data.dtype not in FLOAT_DTYPES:
+                if isinstance(other, float):
+                    x = self.cast(Tensor.default_dtype)
+                elif isinstance(other, int) and not isinstance(other, bool) and self.dtype == DType.bool:
+                    x = self.cast(DType.int64)
             # A Python number becomes a CONST of x's shape (a zero-stride view), not a broadcast chain.
             y = Tensor.from_data(type(x.data).const(other, x.shape, x.dtype))
         else:
@@ -716,6 +716,8 @@ class Tensor:
         if dim is None:
             return self.flatten().argmax(0)
         d = self._dim(dim, "argmax")
+        if self.ndim == 0:  # a single element is its own maximum
+            return Tensor.full((), 0, dtype=DType.int64)
         x = self.detach()
         is_max = x == x.amax(d, keepdim=True)
         n = self.shape[d]
@@ -733,14 +735,16 @@ class Tensor:
             return self.flatten().prod(0)
         d = self._dim(dim, "prod")
         x = self.cast(DType.int64) if self.dtype in (DType.bool, DType.int32) else self  # as sum
+        if x.ndim == 0:  # the product of one number
+            return x * 1
         x = x.transpose(d, -1)
         while x.shape[-1] > 1:
             if x.shape[-1] % 2:
                 x = x.pad((0, 1), value=1)
             x = x.reshape(*x.shape[:-1], x.shape[-1] // 2, 2)
             x = x[..., 0] * x[..., 1]
-        if x.shape[-1] == 0:
-            x = Tensor.ones(*x.shape[:-1], 1, dtype=x.dtype)
+        if x.shape[-1] == 0:  # the empty product is 1; padding keeps the result in the graph, as torch's is
+            x = x.pad((0, 1), value=1)
         x = x.transpose(d, -1)
         return x if keepdim else x.squeeze(d)
 
@@ -771,18 +775,28 @@ class Tensor:
     def logsumexp(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))), shifted by the max so exp never overflows."""
         x = self._float()
-        shift = x.detach().amax(dim, keepdim=True)
-        shift = Tensor.where(shift.abs() == math.inf, 0.0, shift)  # leave all -inf rows as -inf
+        axes = x._dims(dim, "logsumexp")
+        if any(x.shape[a] == 0 for a in axes):  # an empty sum is 0, its log -inf; there is no max to shift by
+            shift = Tensor.zeros(*[1 if i in axes else n for i, n in enumerate(x.shape)], dtype=x.dtype)
+        else:
+            shift = x.detach().amax(dim, keepdim=True)
+            shift = Tensor.where(shift.abs() == math.inf, 0.0, shift)  # leave all -inf rows as -inf
         out = (x - shift).exp().sum(dim, keepdim=True).log() + shift
         return out if keepdim else out.squeeze(self._dims(dim, "logsumexp") if self.ndim else None)
 
     def softmax(self, dim: int = -1) -> Tensor:
         x = self._float()
+        if x.numel() == 0:  # nothing to normalize, and no max to shift by; the dim must still exist
+            x._dim(dim, "softmax")
+            return x
         e = (x - x.detach().amax(dim, keepdim=True)).exp()
         return e / e.sum(dim, keepdim=True)
 
     def log_softmax(self, dim: int = -1) -> Tensor:
         x = self._float()
+        if x.numel() == 0:  # nothing to normalize, and no max to shift by; the dim must still exist
+            x._dim(dim, "log_softmax")
+            return x
         shifted = x - x.detach().amax(dim, keepdim=True)
         return shifted - shifted.exp().sum(dim, keepdim=True).log()
 
@@ -851,9 +865,10 @@ class Tensor:
     view = reshape
 
     def permute(self, *dims: Any) -> Tensor:
-        order = tuple(self._dim(d, "permute") for d in _shape_arg(dims, "permute")) if self.ndim else ()
+        given = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims  # f(0, 1) or f((0, 1))
+        order = tuple(self._dim(d, "permute") for d in given) if self.ndim else tuple(given)
         if sorted(order) != list(range(self.ndim)):
-            raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {self.ndim} dims of {self.shape}")
+            raise ValueError(f"permute: {tuple(given)} is not a permutation of the {self.ndim} dims of {self.shape}")
         if order == tuple(range(self.ndim)):
             return self
         return F.Permute.apply(self, order=order)

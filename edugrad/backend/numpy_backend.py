@@ -49,8 +49,9 @@ class NumpyData(TensorData):
     @classmethod
     def const(cls, value: float | int | bool, shape: Shape, dtype: DType) -> NumpyData:
         # A zero-stride view of one element: a constant of any shape costs one element of memory.
-        out = np.ndarray(shape, NUMPY_DTYPES[dtype], np.full(1, value, NUMPY_DTYPES[dtype]), 0, (0,) * len(shape))
-        out.flags.writeable = False
+        numpy_dtype = NUMPY_DTYPES[dtype]
+        out = np.ndarray(shape, numpy_dtype, np.array(value, numpy_dtype), 0, (0,) * len(shape))
+        out.setflags(write=False)
         return cls(out)
 
     @classmethod
@@ -145,7 +146,7 @@ def broadcast(array: np.ndarray, shape: Shape) -> np.ndarray:
         out = np.ndarray(shape, array.dtype, array, 0, strides)
     except (ValueError, TypeError, BufferError):  # not contiguous: no plain buffer to view
         return np.broadcast_to(array, shape)
-    out.flags.writeable = False
+    out.setflags(write=False)
     return out
 
 
