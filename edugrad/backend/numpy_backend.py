@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -10,6 +11,10 @@ from numpy.lib.stride_tricks import as_strided
 
 from edugrad.backend.base import Shape, TensorData
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
+
+# log(0) = -inf, 1/0 = inf and 0/0 = nan are the contract's answers (as in IEEE and PyTorch), not
+# mistakes to warn about. Filtering here costs nothing per op, unlike np.errstate around each call.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 
 NUMPY_DTYPES: dict[DType, np.dtype] = {dtype: np.dtype(dtype.value) for dtype in DType}
 EDUGRAD_DTYPES: dict[np.dtype, DType] = {v: k for k, v in NUMPY_DTYPES.items()}

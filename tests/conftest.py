@@ -1,0 +1,12 @@
+"""Shared test setup.
+
+pytest -n 2 runs two worker processes on a 2-core machine; if each also ran two BLAS threads,
+the four would fight over two cores, and OpenBLAS threads waiting for work spin rather than
+sleep, so a test could run many times slower. One BLAS thread per worker keeps the suite fast.
+This must happen before numpy is imported, which is why it sits at the top of the conftest.
+"""
+
+import os
+
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")

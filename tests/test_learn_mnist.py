@@ -1,0 +1,67 @@
+"""learn_mnist's pieces on the real data: a short training run must generalise, and the flags work."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import edugrad
+from edugrad import optim
+from edugrad.datasets import DataLoader, load_mnist
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "applications"))
+import learn_mnist  # noqa: E402
+
+
+class Silent:
+    """Stands in for the tqdm bar."""
+
+    def set_postfix(self, **kwargs: object) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        pass
+
+
+def test_short_mlp_run_reaches_90_percent_on_unseen_images() -> None:
+    train_images, train_labels, test_images, test_labels = load_mnist()
+    edugrad.manual_seed(0)
+    model = learn_mnist.make_model("mlp")
+    optimizer = optim.Adam(model.parameters(), lr=2e-3)
+    history: dict[str, list[float]] = {"loss": [], "train_accuracy": []}
+    batches = DataLoader(learn_mnist.normalize(train_images[:20_000]), train_labels[:20_000], batch_size=64,
+                         shuffle=True, seed=0)
+    learn_mnist.train_epoch(model, optimizer, batches, Silent(), history)  # type: ignore[arg-type]
+    accuracy = learn_mnist.evaluate(model, learn_mnist.normalize(test_images), test_labels)
+    assert accuracy >= 0.90, f"test accuracy {accuracy:.3f} after one short epoch"
+    assert np.mean(history["loss"][-20:]) < np.mean(history["loss"][:20])
+
+
+def test_cnn_learns_on_a_small_subset() -> None:
+    train_images, train_labels, test_images, test_labels = load_mnist()
+    edugrad.manual_seed(0)
+    model = learn_mnist.make_model("cnn")
+    optimizer = optim.Adam(model.parameters(), lr=2e-3)
+    history: dict[str, list[float]] = {"loss": [], "train_accuracy": []}
+    batches = DataLoader(learn_mnist.normalize(train_images[:2000]), train_labels[:2000], batch_size=64,
+                         shuffle=True, seed=0)
+    learn_mnist.train_epoch(model, optimizer, batches, Silent(), history)  # type: ignore[arg-type]
+    accuracy = learn_mnist.evaluate(model, learn_mnist.normalize(test_images[:1000]), test_labels[:1000])
+    assert accuracy >= 0.70, f"CNN test accuracy {accuracy:.3f} after 2,000 images"
+
+
+def test_flags_save_load_and_plot(tmp_path: Path) -> None:
+    checkpoint, plot = tmp_path / "mnist.npz", tmp_path / "curves.png"
+    script = str(ROOT / "applications" / "learn_mnist.py")
+    env_run = dict(capture_output=True, text=True, check=True, cwd=tmp_path, timeout=300)
+    trained = subprocess.run([sys.executable, script, "--model", "mlp", "--epochs", "1", "--limit", "3000",
+                              "--save", str(checkpoint), "--plot", str(plot)], **env_run)  # type: ignore[call-overload]
+    assert checkpoint.is_file() and plot.stat().st_size > 10_000
+    accuracy = trained.stdout.strip().splitlines()[-1]
+    assert accuracy.startswith("Test accuracy: ")
+    loaded = subprocess.run([sys.executable, script, "--model", "mlp", "--load", str(checkpoint)], **env_run)  # type: ignore[call-overload]
+    assert loaded.stdout.strip().splitlines()[-1] == accuracy  # the same model, evaluated again
