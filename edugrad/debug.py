@@ -8,6 +8,8 @@ Three ways in, one mechanism underneath:
 - `with edugrad.trace() as events:` collects the same events as `Event` objects in a list.
 - `with edugrad.profile() as stats:` counts primitive calls per op, the FLOPs of MATMUL, the bytes
   that op outputs allocate and the time spent in each Function, and prints a table at exit.
+- `with edugrad.detect_anomaly():` raises `AnomalyError` at the first Function whose forward or
+  backward turns finite values into NaN or Inf, naming it and the line of your code that made it.
 
 Why it costs nothing when nobody watches: `Function.apply` and the backward walk check a single
 class attribute, `Function.tracer`, which is None unless something here is listening. Primitive
@@ -22,15 +24,17 @@ import inspect
 import os
 import sys
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any, Callable, Iterator, TextIO
 
 import numpy as np
 
 from edugrad.backend import get_backend
 from edugrad.backend.base import Shape, TensorData
-from edugrad.function import Function, Grads
+from edugrad.function import Function, GradMode, Grads
 from edugrad.ops import CastOps, ContractOps, DType, LoadOps, MovementOps, Op, TernaryOps
 
 # The TensorData methods that are primitive ops. unary, binary and reduce take the op as their
@@ -80,6 +84,12 @@ class Listener:
 
     def receive(self, events: list[Event]) -> None:
         raise NotImplementedError
+
+    def after_forward(self, ctx: Function, inputs: list[TensorData], out: TensorData) -> None:
+        """Called with each Function's result as soon as its forward returns; may raise to stop it."""
+
+    def after_backward(self, ctx: Function, grad: TensorData, grads: Grads) -> None:
+        """Called with the gradients each Function's backward returns, before they flow on."""
 
 
 class Watchers:
@@ -132,9 +142,11 @@ class Watchers:
         start = time.perf_counter()
         try:
             out = ctx.forward(*inputs, **kwargs)
-            return out
         finally:
             self.finish(event, None if out is None else out.shape, time.perf_counter() - start)
+        for listener in self.listeners:
+            listener.after_forward(ctx, inputs, out)
+        return out
 
     def backward(self, ctx: Function, grad: TensorData) -> Grads:
         event = self.start("backward", type(ctx).__name__, tuple(p.shape for p in ctx.parents))
@@ -143,9 +155,11 @@ class Watchers:
         try:
             grads = ctx.backward(grad)
             ok = True
-            return grads
         finally:
             self.finish(event, grad.shape if ok else None, time.perf_counter() - start)
+        for listener in self.listeners:
+            listener.after_backward(ctx, grad, grads)
+        return grads
 
     # ---- the primitive hooks: wrappers around the backend's methods, there only while wanted
     def patch(self, backend: type[TensorData]) -> None:
@@ -386,6 +400,120 @@ def profile(show: bool = True) -> Iterator[Profile]:
             print(stats.table())
 
 
+# ---------------------------------------------------------------- detect_anomaly(): the first NaN or Inf
+
+class AnomalyError(RuntimeError):
+    """A Function produced NaN or Inf from finite values while `detect_anomaly()` was on."""
+
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+# Where in the user's code each Function ran forward, for those recorded while detect_anomaly was
+# on. Weak keys: an entry goes when its Function does, so the table never keeps a graph alive.
+CREATED_AT: weakref.WeakKeyDictionary[Function, str] = weakref.WeakKeyDictionary()
+
+
+def user_code_location() -> str:
+    """'file:line in function' of the innermost stack frame outside the edugrad package."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and _inside_edugrad(frame.f_code.co_filename):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown place (every frame on the stack is inside edugrad)"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+_inside: dict[str, bool] = {}
+
+
+def _inside_edugrad(filename: str) -> bool:
+    if filename not in _inside:
+        _inside[filename] = os.path.abspath(filename).startswith(PACKAGE_DIR)
+    return _inside[filename]
+
+
+def non_finite(data: TensorData) -> tuple[int, int, int]:
+    """How many NaN, +Inf and -Inf values `data` holds (all zero for integer and bool data)."""
+    array = data.to_host()
+    if array.dtype.kind != "f":
+        return 0, 0, 0
+    return int(np.isnan(array).sum()), int(np.isposinf(array).sum()), int(np.isneginf(array).sum())
+
+
+def describe_non_finite(data: TensorData) -> str:
+    """'1 nan, 2 -inf among 6 values, the first at index (0, 1)'"""
+    counts = non_finite(data)
+    found = ", ".join(f"{n} {name}" for n, name in zip(counts, ("nan", "inf", "-inf")) if n)
+    array = data.to_host()
+    first = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+    return f"{found} among {array.size} values, the first at index {first}"
+
+
+def is_new_anomaly(inputs: list[TensorData], result: TensorData) -> bool:
+    """The rule: NaN in `result` while no input holds NaN, or Inf while every input is finite.
+    Values already non-finite going in (a -inf attention mask, the -inf padding of max_pool2d)
+    may flow on; turning them into something worse (inf - inf = nan) is still reported."""
+    nan, pos, neg = non_finite(result)
+    if not (nan or pos or neg):
+        return False
+    before = [non_finite(x) for x in inputs]
+    had_nan = any(n for n, _, _ in before)
+    had_inf = any(p or m for _, p, m in before)
+    return (nan > 0 and not had_nan) or ((pos or neg) > 0 and not had_nan and not had_inf)
+
+
+class AnomalyDetector(Listener):
+    """Checks every Function's output in forward and every gradient it returns in backward."""
+
+    def receive(self, events: list[Event]) -> None:
+        pass  # it needs the values, not the events: see after_forward and after_backward
+
+    def after_forward(self, ctx: Function, inputs: list[TensorData], out: TensorData) -> None:
+        name = type(ctx).__name__
+        if is_new_anomaly(inputs, out):
+            raise AnomalyError(
+                f"detect_anomaly: {name} produced nan/inf in forward: its output of shape {out.shape} has "
+                f"{describe_non_finite(out)}, though its inputs were finite. "
+                f"The {name} ran at {user_code_location()}.")
+        if GradMode.enabled and any(ctx.needs_input_grad):  # its backward may run later: remember where
+            CREATED_AT[ctx] = user_code_location()
+
+    def after_backward(self, ctx: Function, grad: TensorData, grads: Grads) -> None:
+        name = type(ctx).__name__
+        inputs = [grad] + [p.data for p in ctx.parents]
+        for i, g in enumerate(grads if isinstance(grads, tuple) else (grads,)):
+            if g is None or not is_new_anomaly(inputs, g):
+                continue
+            created = CREATED_AT.get(ctx)
+            where = f"was created at {created}" if created else \
+                "ran forward outside detect_anomaly(), so where it was created is unknown"
+            raise AnomalyError(
+                f"detect_anomaly: {name} produced nan/inf in backward: the gradient for its input {i} "
+                f"(shape {g.shape}) has {describe_non_finite(g)}, though the incoming gradient and the "
+                f"inputs were finite. The {name} {where}.")
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise AnomalyError at the first Function that produces NaN or Inf from finite values,
+    in forward or in backward, naming the Function and the line of your code that created it:
+
+        with edugrad.detect_anomaly():
+            loss = model(x).log().sum()   # AnomalyError: Log produced nan/inf in forward ... at train.py:12
+            loss.backward()
+
+    The rule, per Function call: a NaN counts when none of its inputs held a NaN, an Inf when all
+    of them were finite (in backward the inputs are the incoming gradient and the forward's
+    inputs), so deliberate -inf masks pass. Each Function's output is copied to the host and
+    scanned, so it is slow: switch it on to find a NaN, not for whole training runs."""
+    detector = AnomalyDetector()
+    WATCHERS.add(detector)
+    try:
+        yield
+    finally:
+        WATCHERS.remove(detector)
+
+
 def _level_from_environment() -> int:
     value = os.environ.get("EDUGRAD_DEBUG", "0").strip() or "0"
     try:
@@ -396,4 +524,5 @@ def _level_from_environment() -> int:
 
 set_debug(_level_from_environment())
 
-__all__ = ["Event", "trace", "profile", "Profile", "OpStats", "FunctionStats", "set_debug", "matmul_flops"]
+__all__ = ["Event", "trace", "profile", "Profile", "OpStats", "FunctionStats", "set_debug", "matmul_flops",
+           "detect_anomaly", "AnomalyError"]

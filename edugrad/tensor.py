@@ -625,10 +625,13 @@ class Tensor:
         return self.relu() + alpha * (negative_part.exp() - 1)
 
     def erf(self) -> Tensor:
-        """Abramowitz & Stegun 7.1.26 (error < 1.5e-7): there is no erf primitive."""
-        t = 1.0 / (1.0 + 0.3275911 * self.abs())
+        """Abramowitz & Stegun 7.1.26 (error < 1.5e-7) for |x|, made odd: there is no erf primitive.
+        where(), not sign(x) * erf(|x|): the sign's zero gradient would make the slope 0 at x = 0."""
+        magnitude = Tensor.where(self < 0, -self, self)
+        t = 1.0 / (1.0 + 0.3275911 * magnitude)
         poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-        return self.sign() * (1.0 - poly * (-self * self).exp())
+        positive = 1.0 - poly * (-magnitude * magnitude).exp()
+        return Tensor.where(self < 0, -positive, positive)
 
     def gelu(self, approximate: str = "none") -> Tensor:
         if approximate == "tanh":
@@ -876,6 +879,8 @@ class Tensor:
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
         order = list(range(self.ndim))
         a, b = self._dim(dim0, "transpose"), self._dim(dim1, "transpose")
+        if self.ndim == 0:  # a scalar has nothing to swap
+            return self
         order[a], order[b] = order[b], order[a]
         return self.permute(order)
 
@@ -888,11 +893,13 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        start, end = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"for a tensor of shape {self.shape}")
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = self._dim(start_dim, "flatten"), self._dim(end_dim, "flatten")
-        return self.reshape(*self.shape[:start], -1 if self.numel() else 0, *self.shape[end + 1:]) \
-            if start <= end else self
+        return self.reshape(*self.shape[:start], math.prod(self.shape[start:end + 1]), *self.shape[end + 1:])
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         d = self._dim(dim, "unflatten")
@@ -912,6 +919,9 @@ class Tensor:
         shape = _shape_arg(sizes, "expand")
         if len(shape) < self.ndim:
             raise ValueError(f"expand: the target {shape} has fewer dims than the tensor's shape {self.shape}")
+        if -1 in shape[:len(shape) - self.ndim]:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}: -1 (keep the size) is only "
+                             f"allowed for existing dims, not for new leading ones")
         current = (1,) * (len(shape) - self.ndim) + self.shape
         target = tuple(c if s == -1 else s for c, s in zip(current, shape))
         for c, t in zip(current, target):
@@ -988,6 +998,8 @@ class Tensor:
         if not tensors:
             raise ValueError("cat: expected a non-empty list of tensors")
         first = tensors[0]
+        if isinstance(first, Tensor) and first.ndim == 0:
+            raise ValueError("cat: zero-dimensional tensors cannot be concatenated; stack them, or reshape to (1,)")
         d = first._dim(dim, "cat")
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor):
@@ -1080,8 +1092,7 @@ class Tensor:
         (one-hot transposed times grad) is then the scatter-add that indexing needs."""
         n, rest = self.shape[0], self.shape[1:]
         one_hot = index.reshape(-1).one_hot(n).cast(self._float().dtype)
-        rows = one_hot @ self._float().reshape(n, -1) if self.numel() else \
-            Tensor.zeros(index.numel(), math.prod(rest), dtype=self._float().dtype)
+        rows = one_hot @ self._float().reshape(n, math.prod(rest))  # explicit size: -1 is ambiguous when empty
         out = rows.reshape(*index.shape, *rest)
         return out if self.dtype.is_float else out.round().cast(self.dtype)
 
@@ -1090,6 +1101,9 @@ class Tensor:
         d = self._dim(dim, "gather")
         if index.ndim != self.ndim:
             raise ValueError(f"gather: index has {index.ndim} dims but the tensor has {self.ndim}")
+        if self.ndim == 0:  # a scalar holds one value, at index 0
+            self._check_index(index, 1, "gather", negative_ok=False)
+            return self
         index = self._check_index(index, self.shape[d], "gather", negative_ok=False)  # as torch.gather
         x = self.transpose(d, -1)
         idx = index.transpose(d, -1)

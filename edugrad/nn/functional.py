@@ -149,6 +149,12 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     The row at padding_idx gets no gradient."""
     if input.dtype.is_float or input.dtype == DType.bool:
         raise TypeError(f"embedding: indices must be integers, got {input.dtype.value}")
+    n = weight.shape[0]
+    if input.numel():  # as in PyTorch, a negative index is an error here, not a count from the end
+        low, high = int(input.amin().item()), int(input.amax().item())
+        if low < 0 or high >= n:
+            raise IndexError(f"embedding: index {low if low < 0 else high} is out of range for {n} "
+                             f"embeddings (expected 0 to {n - 1})")
     rows = weight[input]
     if padding_idx is None:
         return rows

@@ -30,9 +30,12 @@ class Optimizer:
     used for them; `state` maps each parameter to its buffers (momentum, moving averages, step)."""
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        expected = f"{type(self).__name__}: params must be an iterable of Tensors or of dicts (parameter groups)"
         if isinstance(params, Tensor):
-            raise TypeError("params must be an iterable of Tensors or of dicts (parameter groups), "
-                            "got a single Tensor: wrap it in a list")
+            raise TypeError(f"{expected}, got a single Tensor: wrap it in a list")
+        if not hasattr(params, "__iter__"):  # most often a model: Adam(model) for Adam(model.parameters())
+            hint = "; pass model.parameters()" if hasattr(params, "parameters") else ""
+            raise TypeError(f"{expected}, got a {type(params).__name__}{hint}")
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}  # tensors hash by identity
         self.param_groups: list[dict[str, Any]] = []
@@ -57,8 +60,12 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: parameter {i} of group {len(self.param_groups)} is "
                                  f"not a leaf (it was computed from other tensors); optimize a leaf tensor")
-        if len({id(p) for p in params}) != len(params):
-            raise ValueError(f"{type(self).__name__}: a parameter appears twice in group {len(self.param_groups)}")
+        first_at: dict[int, int] = {}
+        for i, p in enumerate(params):
+            if id(p) in first_at:
+                raise ValueError(f"{type(self).__name__}: a parameter appears twice in group {len(self.param_groups)}: "
+                                 f"parameter {i} (shape {p.shape}) is the same tensor as parameter {first_at[id(p)]}")
+            first_at[id(p)] = i
         seen = {id(p) for group in self.param_groups for p in group["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
