@@ -1356,12 +1356,12 @@ class Tensor:
                                  f"got {target.shape}")
             probs = target * (1 - label_smoothing) + label_smoothing / num_classes
             return _reduce_loss(-(probs * log_probs).sum(class_dim), reduction, "cross_entropy")
-        mask = self._target_mask(target, class_dim, ignore_index, "cross_entropy")
+        mask, count = self._target_mask(target, class_dim, ignore_index, "cross_entropy")
         losses = -Tensor.where(mask, log_probs, 0.0).sum(class_dim)
         if label_smoothing:
             smooth = Tensor.where(target != ignore_index, -log_probs.mean(class_dim), 0.0)
             losses = (1 - label_smoothing) * losses + label_smoothing * smooth
-        return _reduce_loss(losses, reduction, "cross_entropy", count=mask)
+        return _reduce_loss(losses, reduction, "cross_entropy", count=count)
 
     def sparse_categorical_crossentropy(self, target: Tensor, label_smoothing: float = 0.0) -> Tensor:
         """The original edugrad/tinygrad name for cross_entropy with integer targets."""
@@ -1370,12 +1370,14 @@ class Tensor:
     def nll(self, target: Tensor, reduction: str = "mean", ignore_index: int = -100) -> Tensor:
         """Negative log-likelihood of log-probabilities (N, C, ...) at integer targets (N, ...)."""
         class_dim = 1 if self.ndim > 1 else 0
-        mask = self._target_mask(target, class_dim, ignore_index, "nll")
-        return _reduce_loss(-Tensor.where(mask, self, 0.0).sum(class_dim), reduction, "nll", count=mask)
+        mask, count = self._target_mask(target, class_dim, ignore_index, "nll")
+        return _reduce_loss(-Tensor.where(mask, self, 0.0).sum(class_dim), reduction, "nll", count=count)
 
-    def _target_mask(self, target: Tensor, class_dim: int, ignore_index: int, op: str) -> Tensor:
+    def _target_mask(self, target: Tensor, class_dim: int, ignore_index: int, op: str) -> tuple[Tensor, int]:
         """A bool one-hot of the integer targets along class_dim, all False where target is
-        ignore_index. Picking with where(mask, ...) costs a few elementwise ops, not a MATMUL."""
+        ignore_index, and how many targets it marks. Picking with where(mask, ...) costs a few
+        elementwise ops, not a MATMUL; a target outside [0, classes) marks nothing, which is how
+        it is caught."""
         expected = self.shape[:class_dim] + self.shape[class_dim + 1:]
         if not isinstance(target, Tensor) or target.dtype.is_float or target.dtype == DType.bool:
             raise TypeError(f"{op}: targets must be an integer tensor of class indices, got "
@@ -1383,13 +1385,16 @@ class Tensor:
         if target.shape != expected:
             raise ValueError(f"{op}: input {self.shape} needs integer targets of shape {expected}, got {target.shape}")
         n = self.shape[class_dim]
-        out_of_range = (target >= n) | ((target < 0) & (target != ignore_index))
-        if out_of_range.any():
+        classes = Tensor.arange(n).reshape([n if i == class_dim else 1 for i in range(self.ndim)])
+        mask = target.unsqueeze(class_dim) == classes
+        if 0 <= ignore_index < n:  # ignore_index names a real class: clear its rows explicitly
+            mask = mask & (target != ignore_index).unsqueeze(class_dim)
+        count = int(mask.sum().item())  # targets that name a class and are not ignored
+        if count != target.numel() and count + int((target == ignore_index).sum().item()) != target.numel():
+            out_of_range = ((target < 0) | (target >= n)) & (target != ignore_index)
             bad = target.numpy()[out_of_range.numpy()].flat[0]
             raise IndexError(f"{op}: target {bad} is out of bounds for {n} classes")
-        classes = Tensor.arange(n).reshape([n if i == class_dim else 1 for i in range(self.ndim)])
-        # ignore_index may itself be a class number (e.g. 0), so its rows are cleared explicitly
-        return (target.unsqueeze(class_dim) == classes) & (target != ignore_index).unsqueeze(class_dim)
+        return mask, count
 
     nll_loss = nll
 
@@ -1437,11 +1442,11 @@ class Tensor:
         return self.cast(DType.bool)
 
 
-def _reduce_loss(loss: Tensor, reduction: str, op: str, count: Tensor | None = None) -> Tensor:
-    """'mean', 'sum' or 'none'. With a target mask as `count`, the mean is over its true
+def _reduce_loss(loss: Tensor, reduction: str, op: str, count: int | None = None) -> Tensor:
+    """'mean', 'sum' or 'none'. Given `count`, the mean divides by it rather than by the number of
     elements: targets equal to ignore_index don't count, as in PyTorch."""
     if reduction == "mean":
-        return loss.sum() / count.sum() if count is not None else loss.mean()
+        return loss.sum() / count if count is not None else loss.mean()
     if reduction == "sum":
         return loss.sum()
     if reduction == "none":
