@@ -2,6 +2,8 @@
 
 The choice comes from `EDUGRAD_BACKEND` (numpy, torch or python; numpy when unset) or from
 `set_backend(name)` called before any tensor is made. Tensors of two backends never mix.
+A backend that lives outside edugrad is named by its "module:Class" path, e.g.
+`EDUGRAD_BACKEND=mypkg.mymod:MyData`, so adding one changes nothing here.
 """
 
 from __future__ import annotations
@@ -21,16 +23,26 @@ _current: type[TensorData] | None = None
 
 
 def load_backend(name: str) -> type[TensorData]:
-    """Import and return the TensorData class of backend `name`, with a clear error if impossible."""
-    if name not in BACKENDS:
-        raise ValueError(f"unknown edugrad backend {name!r}; available: {', '.join(BACKENDS)}")
-    module_name, class_name = BACKENDS[name].split(":")
+    """Import and return the TensorData class of backend `name`, with a clear error if impossible.
+
+    `name` is one of BACKENDS, or the "module:Class" path of any TensorData subclass."""
+    if name in BACKENDS:
+        path = BACKENDS[name]
+    elif ":" in name:
+        path = name
+    else:
+        raise ValueError(f"unknown edugrad backend {name!r}; available: {', '.join(BACKENDS)} "
+                         "(or a TensorData subclass as 'module:Class')")
+    module_name, _, class_name = path.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:
         raise ImportError(f"edugrad backend {name!r} needs a package that is not installed ({e}); "
                           f"available backends: {', '.join(BACKENDS)}") from e
-    cls: type[TensorData] = getattr(module, class_name)
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, TensorData)):
+        raise TypeError(f"edugrad backend {name!r}: {module_name}.{class_name} is not a subclass of "
+                        "edugrad.backend.base.TensorData")
     return cls
 
 

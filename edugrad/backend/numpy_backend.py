@@ -19,7 +19,7 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 NUMPY_DTYPES: dict[DType, np.dtype] = {dtype: np.dtype(dtype.value) for dtype in DType}
 EDUGRAD_DTYPES: dict[np.dtype, DType] = {v: k for k, v in NUMPY_DTYPES.items()}
 
-UNARY: dict[UnaryOps, Callable[[np.ndarray], np.ndarray]] = {
+UNARY: dict[UnaryOps, np.ufunc] = {
     UnaryOps.EXP2: np.exp2,
     UnaryOps.LOG2: np.log2,
     UnaryOps.SIN: np.sin,
@@ -27,7 +27,7 @@ UNARY: dict[UnaryOps, Callable[[np.ndarray], np.ndarray]] = {
     UnaryOps.NEG: np.negative,
     UnaryOps.RECIPROCAL: np.reciprocal,
 }
-BINARY: dict[BinaryOps, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+BINARY: dict[BinaryOps, np.ufunc] = {
     BinaryOps.ADD: np.add,
     BinaryOps.SUB: np.subtract,
     BinaryOps.MUL: np.multiply,

@@ -276,13 +276,17 @@ class PythonData(TensorData):
         return PythonData(fit(self.values, dtype), self.shape, dtype)
 
     def matmul(self, other: TensorData) -> PythonData:
-        """out[b, i, j] = sum over p of self[b, i, p] * other[b, p, j], for each batch index b."""
+        """out[b, i, j] = sum over p of self[b, i, p] * other[b, p, j], for each batch index b.
+
+        In the flat row-major lists, row i of a matrix is a run of k neighbours and column j is
+        every m-th element from j, so both are list slices and each output is one `sum`."""
         other = own(other)
         *batch, n, k = self.shape
         m = other.shape[-1]
-        values = []
-        for b in indices(tuple(batch)):
-            for i in range(n):
-                for j in range(m):
-                    values.append(sum(self.at(b + (i, p)) * other.at(b + (p, j)) for p in range(k)))
+        values: list[Value] = []
+        for b in range(math.prod(batch)):
+            x, y = b * n * k, b * k * m  # where matrix b starts in self's and other's lists
+            rows = [self.values[x + i * k : x + (i + 1) * k] for i in range(n)]
+            columns = [other.values[y + j : y + k * m : m] for j in range(m)]
+            values.extend(sum(map(operator.mul, row, column)) for row in rows for column in columns)
         return PythonData(fit(values, self.dtype), (*batch, n, m), self.dtype)

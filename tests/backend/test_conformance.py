@@ -18,7 +18,6 @@ it is not installed.
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 from typing import Any, Callable
@@ -36,17 +35,6 @@ from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 Backend = type[TensorData]
 
 
-def load_backend_class(name: str) -> Backend:
-    """A built-in backend by name, or any TensorData subclass by "module:Class" path."""
-    if ":" not in name:
-        return load_backend(name)
-    module_name, class_name = name.split(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
-    if not (isinstance(cls, type) and issubclass(cls, TensorData)):
-        raise TypeError(f"{name} is not a subclass of edugrad.backend.base.TensorData")
-    return cls
-
-
 def backends_under_test() -> list[Any]:
     """One pytest parameter per backend; built-ins that cannot be imported are skipped, unless asked for."""
     requested = os.environ.get("EDUGRAD_CONFORMANCE_BACKENDS", "")
@@ -54,7 +42,7 @@ def backends_under_test() -> list[Any]:
     params = []
     for name in names:
         try:
-            params.append(pytest.param(load_backend_class(name), id=name))
+            params.append(pytest.param(load_backend(name), id=name))  # a name or a module:Class path
         except ImportError as e:
             if requested:
                 raise

@@ -61,6 +61,24 @@ def test_edugrad_backend_env_var_is_honoured(name: str) -> None:
     assert done.stdout.strip() == CLASS_NAMES[name]
 
 
+def test_a_backend_outside_edugrad_is_named_by_module_and_class(restore_backend: None) -> None:
+    cls = set_backend("edugrad.backend.python_backend:PythonData")
+    assert cls.__name__ == "PythonData" and get_backend() is cls
+    code = "from edugrad import Tensor; print(type(Tensor([1.0]).data).__name__)"
+    done = run_python(code, EDUGRAD_BACKEND="edugrad.backend.python_backend:PythonData")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "PythonData"
+
+
+def test_a_module_class_path_that_is_no_backend_fails_clearly() -> None:
+    with pytest.raises(TypeError, match="edugrad.ops.DType is not a subclass of edugrad.backend.base.TensorData"):
+        load_backend("edugrad.ops:DType")
+    with pytest.raises(TypeError, match="not a subclass"):
+        load_backend("edugrad.ops:NoSuchClass")
+    with pytest.raises(ImportError, match="'no_such_module:MyData' needs a package that is not installed"):
+        load_backend("no_such_module:MyData")
+
+
 def test_numpy_is_the_default() -> None:
     done = run_python("from edugrad.backend import get_backend; print(get_backend().__name__)")
     assert done.returncode == 0, done.stderr
