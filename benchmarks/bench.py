@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -52,7 +51,7 @@ def edugrad_model(kind: str, width: int = 128) -> nn.Module:
 def twin_models(kind: str, width: int = 128) -> tuple[nn.Module, torch.nn.Module]:
     """The same architecture in both libraries, edugrad's weights copied into PyTorch's."""
     ours, theirs = edugrad_model(kind, width), torch_model(kind, width)
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})  # numpy arrays
     return ours, theirs
 
 
@@ -148,19 +147,18 @@ def compare(ours: Callable[[], None], theirs: Callable[[], None], repeats: int, 
     return statistics.median(our_times), statistics.median(their_times)
 
 
-def peak_memory(library: str, epochs: int = 1) -> float:
-    """Peak resident memory (MB) of a fresh process training learn_mnist's default CNN for `epochs`."""
+def peak_memory(library: str) -> float:
+    """Peak resident memory (MB) of a fresh process doing learn_mnist's default run (CNN, 2 epochs)."""
     if library == "edugrad":
-        command = [sys.executable, str(ROOT / "applications" / "learn_mnist.py"), "--epochs", str(epochs)]
+        command = [sys.executable, str(ROOT / "applications" / "learn_mnist.py")]
     else:
-        command = [sys.executable, str(Path(__file__).with_name("torch_mnist.py")), "--epochs", str(epochs)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env={**os.environ, "TQDM_DISABLE": "1"})
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if after <= before:  # ru_maxrss of children is the largest child so far: run the bigger one last
-        raise RuntimeError("peak_memory: measure the smaller process first")
-    return after / 1024
+        command = [sys.executable, str(Path(__file__).with_name("torch_mnist.py"))]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TQDM_DISABLE": "1"})
+    _, status, usage = os.wait4(process.pid, 0)  # the resource usage of this one child
+    if status != 0:
+        raise RuntimeError(f"peak_memory: {' '.join(command)} failed")
+    return usage.ru_maxrss / 1024  # kilobytes on Linux
 
 
 def row(name: str, ours: float, theirs: float, unit: str, target: float) -> str:
@@ -194,9 +192,8 @@ def main() -> None:
     print(row("3,000-op elementwise chain on 16 elements, fwd+bwd, per op", ours / CHAIN * 1e6,
               theirs / CHAIN * 1e6, "us", 2), flush=True)
     if not args.no_memory:
-        theirs_mb = peak_memory("torch")
-        ours_mb = peak_memory("edugrad")
-        print(row("peak resident memory, learn_mnist default CNN, 1 epoch", ours_mb, theirs_mb, "MB", 1.5))
+        ours_mb, theirs_mb = peak_memory("edugrad"), peak_memory("torch")
+        print(row("peak resident memory, learn_mnist default run (CNN, 2 epochs)", ours_mb, theirs_mb, "MB", 1.5))
 
     if args.scaling:
         print("\nStep time (ms) against batch size and width, edugrad / PyTorch:\n")
