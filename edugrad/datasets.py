@@ -18,7 +18,6 @@ import hashlib
 import http.client
 import math
 import os
-import tempfile
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+
+from edugrad.serialization import write_atomically
 
 __all__ = ["DataLoader", "DatasetError", "load_mnist", "load_tinyshakespeare"]
 
@@ -271,15 +272,6 @@ def _as_class_indices(labels: np.ndarray) -> np.ndarray:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file, so a crash never leaves half a file."""
+    """Save a downloaded file so that a crash never leaves half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with tmp:
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp.name, path)
-    except BaseException:
-        Path(tmp.name).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda file: file.write(data))

@@ -19,7 +19,7 @@ import os
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
 import numpy as np
 
@@ -56,12 +56,17 @@ def save(state: dict[Any, Any], path: str | os.PathLike[str]) -> None:
     metadata = {"format": FORMAT, "version": VERSION, "tree": _encode(state, [], arrays)}
     arrays[METADATA_KEY] = np.frombuffer(json.dumps(metadata).encode("utf-8"), dtype=np.uint8)
 
-    path = Path(path)
+    # mypy fears a member named "allow_pickle"; ARRAY_PREFIX and METADATA_KEY rule it out.
+    write_atomically(Path(path), lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Call `write` on a temporary file beside `path`, flush it to disk, then rename it over `path`:
+    a crash at any moment leaves either the old file or the new one, never half of one."""
     tmp = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False)
     try:
         with tmp:
-            # mypy fears a member named "allow_pickle"; ARRAY_PREFIX and METADATA_KEY rule it out.
-            np.savez(tmp, **arrays)  # type: ignore[arg-type]
+            write(tmp)
             tmp.flush()
             os.fsync(tmp.fileno())
         os.replace(tmp.name, path)

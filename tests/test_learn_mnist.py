@@ -27,30 +27,29 @@ class Silent:
         pass
 
 
-def test_short_mlp_run_reaches_90_percent_on_unseen_images() -> None:
+def train_briefly(kind: str, train_count: int, test_count: int) -> tuple[float, list[float]]:
+    """One epoch on the first train_count training images; accuracy on the first test_count test
+    images, which training never saw; and the loss of every step."""
     train_images, train_labels, test_images, test_labels = load_mnist()
     edugrad.manual_seed(0)
-    model = learn_mnist.make_model("mlp")
+    model = learn_mnist.make_model(kind)
     optimizer = optim.Adam(model.parameters(), lr=2e-3)
     history: dict[str, list[float]] = {"loss": [], "train_accuracy": []}
-    batches = DataLoader(learn_mnist.normalize(train_images[:20_000]), train_labels[:20_000], batch_size=64,
-                         shuffle=True, seed=0)
+    batches = DataLoader(learn_mnist.normalize(train_images[:train_count]), train_labels[:train_count],
+                         batch_size=64, shuffle=True, seed=0)
     learn_mnist.train_epoch(model, optimizer, batches, Silent(), history)  # type: ignore[arg-type]
-    accuracy = learn_mnist.evaluate(model, learn_mnist.normalize(test_images), test_labels)
+    accuracy = learn_mnist.evaluate(model, learn_mnist.normalize(test_images[:test_count]), test_labels[:test_count])
+    return accuracy, history["loss"]
+
+
+def test_short_mlp_run_reaches_90_percent_on_unseen_images() -> None:
+    accuracy, losses = train_briefly("mlp", train_count=20_000, test_count=10_000)
     assert accuracy >= 0.90, f"test accuracy {accuracy:.3f} after one short epoch"
-    assert np.mean(history["loss"][-20:]) < np.mean(history["loss"][:20])
+    assert np.mean(losses[-20:]) < np.mean(losses[:20])
 
 
 def test_cnn_learns_on_a_small_subset() -> None:
-    train_images, train_labels, test_images, test_labels = load_mnist()
-    edugrad.manual_seed(0)
-    model = learn_mnist.make_model("cnn")
-    optimizer = optim.Adam(model.parameters(), lr=2e-3)
-    history: dict[str, list[float]] = {"loss": [], "train_accuracy": []}
-    batches = DataLoader(learn_mnist.normalize(train_images[:2000]), train_labels[:2000], batch_size=64,
-                         shuffle=True, seed=0)
-    learn_mnist.train_epoch(model, optimizer, batches, Silent(), history)  # type: ignore[arg-type]
-    accuracy = learn_mnist.evaluate(model, learn_mnist.normalize(test_images[:1000]), test_labels[:1000])
+    accuracy, _ = train_briefly("cnn", train_count=2000, test_count=1000)
     assert accuracy >= 0.70, f"CNN test accuracy {accuracy:.3f} after 2,000 images"
 
 
