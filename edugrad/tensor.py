@@ -847,7 +847,14 @@ class Tensor:
 
     def linear(self, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         """x @ weight.T + bias, with weight shaped (out_features, in_features) as in PyTorch."""
-        out = self @ weight.T if weight.ndim == 2 else self * weight
+        if weight.ndim != 2:
+            out = self * weight
+        elif self.ndim > 2:
+            # (B, T, in) as (B*T, in) rows: one MATMUL, and one for the weight's gradient, instead
+            # of a batched product against a broadcast weight whose gradient is B products summed.
+            out = (self.reshape(-1, self.shape[-1]) @ weight.T).reshape(*self.shape[:-1], weight.shape[0])
+        else:
+            out = self @ weight.T
         return out + bias if bias is not None else out
 
     # ------------------------------------------------------------ movement
