@@ -512,13 +512,13 @@ class Tensor:
         """x where condition holds, else y; x and y may be tensors or numbers; all broadcast."""
         if not isinstance(condition, Tensor):
             raise TypeError(f"where: condition must be a Tensor, got {type(condition).__name__}")
-        if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-            x = Tensor.full(condition.shape, x, dtype=Tensor.default_dtype if isinstance(x, float) or
-                            isinstance(y, float) else None)
-        if isinstance(x, Tensor):
-            x, y = x._operands(y, "where")
+        if isinstance(y, Tensor) and not isinstance(x, Tensor):
+            y, x = y._operands(x, "where")
         else:
-            y, x = y._operands(x, "where")  # type: ignore[union-attr]
+            if not isinstance(x, Tensor):  # two numbers: x becomes a tensor of the condition's shape
+                x = Tensor.full(condition.shape, x, dtype=Tensor.default_dtype if isinstance(x, float) or
+                                isinstance(y, float) else None)
+            x, y = x._operands(y, "where")
         shape = broadcast_shape(condition.shape, x.shape, "where")
         condition = condition if condition.dtype == DType.bool else condition != 0
         return F.Where.apply(condition._broadcast_to(shape), x._broadcast_to(shape), y._broadcast_to(shape))
@@ -1175,9 +1175,8 @@ class Tensor:
             x = F.Stride.apply(x, steps=tuple(steps))
         if not tensor_dims:
             return x.reshape(tuple(out_shape))
-        # Integer tensors: basic dims with None inserted first, then gather the indexed dims.
-        kept = [s for s in out_shape]
-        x = x.reshape(tuple(kept))
+        # Integer tensors: the basic indices (and None) first, then gather along the indexed dims.
+        x = x.reshape(tuple(out_shape))
         return x._index_with_tensors([(pos, t) for pos, _, t in tensor_dims])
 
     def _expand_masks(self, items: list[Any]) -> list[Any]:
