@@ -35,3 +35,21 @@ def test_readme_test_command_is_what_ci_runs() -> None:
 
 def test_readme_has_no_unmeasured_placeholders() -> None:
     assert "<<MEASURE" not in README
+
+
+def test_readme_backward_trace_is_what_trace_records() -> None:
+    """The annotated trace in "How it works" must be the events edugrad really records."""
+    import edugrad
+    from edugrad import Tensor
+
+    shown = README.split("for event in events:\n    print(event)\n```\n\n```text\n", 1)[1].split("```", 1)[0]
+    x = Tensor([[1.0, -2.0, 3.0]])
+    w = Tensor([[0.5], [-1.0], [0.25]], requires_grad=True)
+    loss = (x @ w).relu().sum()
+    with edugrad.trace() as events:
+        loss.backward()
+    lines = shown.strip("\n").splitlines()
+    assert len(lines) == len(events)
+    for line, event in zip(lines, events):
+        without_time = str(event).rsplit(" ", 2)[0].rstrip()  # drop "   0.007 ms"
+        assert line.startswith(without_time), f"README shows {line!r}, trace gives {without_time!r}"
