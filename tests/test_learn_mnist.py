@@ -64,3 +64,22 @@ def test_flags_save_load_and_plot(tmp_path: Path) -> None:
     assert accuracy.startswith("Test accuracy: ")
     loaded = subprocess.run([sys.executable, script, "--model", "mlp", "--load", str(checkpoint)], **env_run)  # type: ignore[call-overload]
     assert loaded.stdout.strip().splitlines()[-1] == accuracy  # the same model, evaluated again
+
+
+def test_training_loop_takes_a_pytorch_dataloader() -> None:
+    """Any iterable of numpy (images, labels) batches will do, e.g. torch's DataLoader."""
+    import torch.utils.data
+
+    train_images, train_labels, _, _ = load_mnist()
+    images, labels = learn_mnist.normalize(train_images[:512]), train_labels[:512]
+
+    def to_numpy(batch: list[tuple[np.ndarray, np.integer]]) -> tuple[np.ndarray, np.ndarray]:
+        return np.stack([image for image, _ in batch]), np.array([label for _, label in batch])
+
+    loader = torch.utils.data.DataLoader(list(zip(images, labels)), batch_size=64, shuffle=True,
+                                         collate_fn=to_numpy)
+    edugrad.manual_seed(0)
+    model = learn_mnist.make_model("mlp")
+    history: dict[str, list[float]] = {"loss": [], "train_accuracy": []}
+    learn_mnist.train_epoch(model, optim.Adam(model.parameters()), loader, Silent(), history)  # type: ignore[arg-type]
+    assert len(history["loss"]) == 8 and history["loss"][-1] < history["loss"][0]
