@@ -19,12 +19,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 
 
 @pytest.fixture(autouse=True)
-def restore_training_flag():
-    """train()/eval() set the global Tensor.training; keep tests independent of each other's."""
-    saved = Tensor.training
+def seed():
+    """Every test starts from the same random stream (conftest restores Tensor.training)."""
     Tensor.manual_seed(0)
-    yield
-    Tensor.training = saved
 
 
 def randn(*shape: int) -> np.ndarray:
