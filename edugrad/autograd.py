@@ -108,9 +108,11 @@ class no_grad:
             preds = model(x)           def evaluate(model, x): ...
     """
 
+    recording = False  # what GradMode.enabled is inside the block
+
     def __enter__(self) -> None:
         self.previous = GradMode.enabled
-        GradMode.enabled = False
+        GradMode.enabled = self.recording
 
     def __exit__(self, *exc: object) -> None:
         GradMode.enabled = self.previous
@@ -127,9 +129,7 @@ class no_grad:
 class enable_grad(no_grad):
     """Record the graph again inside a no_grad block."""
 
-    def __enter__(self) -> None:
-        self.previous = GradMode.enabled
-        GradMode.enabled = True
+    recording = True
 
 
 def is_grad_enabled() -> bool:

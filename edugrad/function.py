@@ -11,6 +11,7 @@ Function as the result's `_ctx`, whose `parents` are the input tensors. `autogra
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -258,12 +259,13 @@ class Maximum(Function):
 
     def backward(self, grad: TensorData) -> Grads:
         half = grad.binary(BinaryOps.MUL, full_like(grad, 0.5))
-        tie = self.x.binary(BinaryOps.CMPEQ, self.y)
-        x_wins = self.y.binary(BinaryOps.CMPLT, self.x)
-        y_wins = self.x.binary(BinaryOps.CMPLT, self.y)
-        zero = zeros_like(grad)
-        return (x_wins.where(grad, tie.where(half, zero)) if self.needs_input_grad[0] else None,
-                y_wins.where(grad, tie.where(half, zero)) if self.needs_input_grad[1] else None)
+        tie_share = self.x.binary(BinaryOps.CMPEQ, self.y).where(half, zeros_like(grad))
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = self.y.binary(BinaryOps.CMPLT, self.x).where(grad, tie_share)
+        if self.needs_input_grad[1]:
+            grad_y = self.x.binary(BinaryOps.CMPLT, self.y).where(grad, tie_share)
+        return grad_x, grad_y
 
 
 class Where(Function):
@@ -431,7 +433,7 @@ def fold(windows: TensorData, shape: Shape, kernel: tuple[int, ...], stride: tup
         tiled = windows.permute(order).reshape(lead + tuple(o * kk for o, kk in zip(out_sizes, kernel)))
         return tiled.pad(tuple((0, 0) for _ in lead) + tuple((0, n - t) for n, t in zip(spatial, tiled.shape[len(lead):])))
     total: TensorData | None = None
-    for position in _kernel_positions(kernel):
+    for position in itertools.product(*(range(size) for size in kernel)):
         bounds = tuple((0, s) for s in windows.shape[:len(lead) + k]) + tuple((p, p + 1) for p in position)
         part = dilate(windows.shrink(bounds).reshape(lead + out_sizes), (1,) * len(lead) + stride)
         offsets = [p * d for p, d in zip(position, dilation)]
@@ -441,13 +443,6 @@ def fold(windows: TensorData, shape: Shape, kernel: tuple[int, ...], stride: tup
         total = part if total is None else total.binary(BinaryOps.ADD, part)
     assert total is not None
     return total
-
-
-def _kernel_positions(kernel: tuple[int, ...]) -> list[tuple[int, ...]]:
-    positions: list[tuple[int, ...]] = [()]
-    for size in kernel:
-        positions = [p + (i,) for p in positions for i in range(size)]
-    return positions
 
 
 class Cast(Function):

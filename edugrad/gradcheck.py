@@ -81,7 +81,7 @@ def _float64_copy(x: Any) -> Any:
 
 def _numeric_grad(loss: Callable[..., float], args: list[Any], i: int, eps: float) -> np.ndarray:
     """d loss / d args[i] by central differences, one element at a time."""
-    base = args[i].numpy().astype(np.float64)
+    base = args[i].numpy()  # float64 already: _float64_copy made it
     grad = np.zeros_like(base)
     with no_grad():
         for index in np.ndindex(base.shape):

@@ -176,7 +176,7 @@ def describe(t: Tensor, kind: str, show_grad: bool) -> list[str]:
         lines.append("parameter")
     lines.append(f"{shape_text(t.shape)} {t.dtype.value}")
     if show_grad and t.grad is not None:
-        norm = float(np.linalg.norm(np.asarray(t.grad.data.to_host(), dtype=np.float64)))
+        norm = float(np.linalg.norm(t.grad.numpy().astype(np.float64)))
         lines.append(f"grad {shape_text(t.grad.shape)}, norm {norm:.4g}")
     return lines
 

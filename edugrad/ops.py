@@ -111,8 +111,3 @@ class DType(Enum):
 
 
 Op = UnaryOps | BinaryOps | TernaryOps | ReduceOps | MovementOps | LoadOps | CastOps | ContractOps
-ALL_OPS: list[Op] = [
-    op
-    for group in (UnaryOps, BinaryOps, TernaryOps, ReduceOps, MovementOps, LoadOps, CastOps, ContractOps)
-    for op in group
-]

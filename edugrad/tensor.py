@@ -374,6 +374,8 @@ class Tensor:
     def mul(self, other: TensorLike) -> Tensor:
         return F.Mul.apply(*self._operands(other, "mul"))
 
+    __mul__ = mul
+
     def div(self, other: TensorLike, rounding_mode: str | None = None) -> Tensor:
         x, y = self._operands(other, "div")
         out = F.Div.apply(x._float(), y._float())
@@ -384,6 +386,8 @@ class Tensor:
         elif rounding_mode is not None:
             raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
         return out.cast(x.dtype) if rounding_mode and not x.dtype.is_float else out
+
+    __truediv__ = div
 
     def __add__(self, other: TensorLike) -> Tensor:
         return F.Add.apply(*self._operands(other, "add"))
@@ -397,15 +401,8 @@ class Tensor:
     def __rsub__(self, other: TensorLike) -> Tensor:
         return F.Sub.apply(*self._operands(other, "sub", reverse=True))
 
-    def __mul__(self, other: TensorLike) -> Tensor:
-        return F.Mul.apply(*self._operands(other, "mul"))
-
     def __rmul__(self, other: TensorLike) -> Tensor:
         return F.Mul.apply(*self._operands(other, "mul", reverse=True))
-
-    def __truediv__(self, other: TensorLike) -> Tensor:
-        x, y = self._operands(other, "div")
-        return F.Div.apply(x._float(), y._float())
 
     def __rtruediv__(self, other: TensorLike) -> Tensor:
         x, y = self._operands(other, "div", reverse=True)
@@ -683,7 +680,8 @@ class Tensor:
         out = fn.apply(self, axes=axes) if axes else self
         if keepdim:
             return out
-        return out.reshape(tuple(s for i, s in enumerate(self.shape) if i not in axes))
+        # The shape is known to be valid: skip Tensor.reshape's checks, this runs on every reduction.
+        return F.Reshape.apply(out, shape=tuple(s for i, s in enumerate(self.shape) if i not in axes)) if axes else out
 
     def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, axis: Any = None,
             dtype: DType | None = None) -> Tensor:
@@ -1084,8 +1082,12 @@ class Tensor:
                                  f"{num_classes} classes (expected 0 to {num_classes - 1})")
         elif num_classes == -1:
             num_classes = 0
+        return self._one_hot(num_classes).cast(DType.int64)
+
+    def _one_hot(self, num_classes: int) -> Tensor:
+        """one_hot as bools, for indices already checked to lie in [0, num_classes)."""
         classes = Tensor.arange(num_classes)
-        return (self.unsqueeze(-1) == classes.reshape((1,) * self.ndim + (num_classes,))).cast(DType.int64)
+        return self.unsqueeze(-1) == classes.reshape((1,) * self.ndim + (num_classes,))
 
     def _check_index(self, index: Tensor, size: int, op: str, negative_ok: bool = True) -> Tensor:
         if index.dtype.is_float or index.dtype == DType.bool:
@@ -1101,7 +1103,7 @@ class Tensor:
         """self[index] along dim 0, as a MATMUL with the one-hot rows of index: the gradient
         (one-hot transposed times grad) is then the scatter-add that indexing needs."""
         n, rest = self.shape[0], self.shape[1:]
-        one_hot = index.reshape(-1).one_hot(n).cast(self._float().dtype)
+        one_hot = index.reshape(-1)._one_hot(n).cast(self._float().dtype)
         rows = one_hot @ self._float().reshape(n, math.prod(rest))  # explicit size: -1 is ambiguous when empty
         out = rows.reshape(*index.shape, *rest)
         return out if self.dtype.is_float else out.round().cast(self.dtype)
@@ -1118,7 +1120,7 @@ class Tensor:
         x = self.transpose(d, -1)
         idx = index.transpose(d, -1)
         x = x.shrink([(0, s) for s in idx.shape[:-1]] + [(0, x.shape[-1])])
-        one_hot = idx.one_hot(x.shape[-1]).cast(self._float().dtype)  # (..., m, n)
+        one_hot = idx._one_hot(x.shape[-1]).cast(self._float().dtype)  # (..., m, n)
         out = (one_hot @ x._float().unsqueeze(-1)).squeeze(-1)  # (..., m)
         out = out.transpose(d, -1)
         return out if self.dtype.is_float else out.round().cast(self.dtype)

@@ -8,7 +8,7 @@ are exactly the primitive ops of `edugrad/ops.py`; nothing above this layer comp
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -140,5 +140,7 @@ class TensorData(ABC):
         return f"{type(self).__name__}(shape={self.shape}, dtype={self.dtype.value})"
 
 
-def shape_of(shape: Sequence[Any]) -> Shape:
-    return tuple(int(s) for s in shape)
+def window_sizes(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+                 dilation: Sequence[int]) -> tuple[int, ...]:
+    """How many windows fit along each axis: H' = (H - dh*(kh-1) - 1) // sh + 1 (see `window`)."""
+    return tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(spatial, kernel, stride, dilation))

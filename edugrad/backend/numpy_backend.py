@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from edugrad.backend.base import Shape, TensorData
+from edugrad.backend.base import Shape, TensorData, window_sizes
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 # log(0) = -inf, 1/0 = inf and 0/0 = nan are the contract's answers (as in IEEE and PyTorch), not
@@ -48,8 +48,8 @@ class NumpyData(TensorData):
 
     def __init__(self, array: np.ndarray):
         self.array = np.asarray(array)  # ufuncs on 0-d arrays return numpy scalars; keep an ndarray
-        self.shape: Shape = array.shape
-        self.dtype: DType = EDUGRAD_DTYPES[array.dtype]
+        self.shape: Shape = self.array.shape
+        self.dtype: DType = EDUGRAD_DTYPES[self.array.dtype]
 
     @classmethod
     def const(cls, value: float | int | bool, shape: Shape, dtype: DType) -> NumpyData:
@@ -94,7 +94,7 @@ class NumpyData(TensorData):
             return NumpyData(reduce_by_slices(ELEMENTWISE[op], self.array, axes))
         out = REDUCE[op](self.array, axis=axes, keepdims=True)
         if out.dtype != self.array.dtype:  # numpy sums bools and int32 as int64; keep the contract
-            out = out.astype(self.array.dtype if self.dtype != DType.bool else np.int64)
+            out = out.astype(self.array.dtype if self.dtype != DType.bool else np.int64, copy=False)
         return NumpyData(out)
 
     def reshape(self, shape: Shape) -> NumpyData:
@@ -126,7 +126,7 @@ class NumpyData(TensorData):
         x = self.array
         k = len(kernel)
         spatial, spatial_strides = x.shape[-k:], x.strides[-k:]
-        out_sizes = [(n - d * (kk - 1) - 1) // s + 1 for n, kk, s, d in zip(spatial, kernel, stride, dilation)]
+        out_sizes = window_sizes(spatial, kernel, stride, dilation)
         shape = x.shape[:-k] + tuple(out_sizes) + tuple(kernel)
         strides = (
             x.strides[:-k]

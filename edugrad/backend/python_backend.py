@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from edugrad.backend.base import Shape, TensorData
+from edugrad.backend.base import Shape, TensorData, window_sizes
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 Value = Any  # one element: float, int or bool, as the dtype says
@@ -262,7 +262,7 @@ class PythonData(TensorData):
         """(..., positions..., offsets...) reads (..., position * stride + offset * dilation)."""
         k = len(kernel)
         batch, spatial = self.shape[:-k], self.shape[-k:]
-        out_sizes = tuple((n - d * (kk - 1) - 1) // s + 1 for n, kk, s, d in zip(spatial, kernel, stride, dilation))
+        out_sizes = window_sizes(spatial, kernel, stride, dilation)
 
         def source(index: tuple[int, ...]) -> list[int]:
             positions, offsets = index[len(batch) : len(batch) + k], index[len(batch) + k :]

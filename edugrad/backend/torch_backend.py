@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from edugrad.backend.base import Shape, TensorData
+from edugrad.backend.base import Shape, TensorData, window_sizes
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 TORCH_DTYPES: dict[DType, torch.dtype] = {
@@ -172,7 +172,7 @@ class TorchData(TensorData):
         x = self.tensor.contiguous()
         k = len(kernel)
         spatial, spatial_strides = x.shape[-k:], x.stride()[-k:]
-        out_sizes = [(n - d * (kk - 1) - 1) // s + 1 for n, kk, s, d in zip(spatial, kernel, stride, dilation)]
+        out_sizes = window_sizes(spatial, kernel, stride, dilation)
         shape = tuple(x.shape[:-k]) + tuple(out_sizes) + tuple(kernel)
         strides = (
             x.stride()[:-k]

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from edugrad.ops import DType
 from edugrad.tensor import Tensor
+from edugrad.tensor import _reduce_loss as _reduce  # the same 'mean'/'sum'/'none' rule as Tensor's losses
 
 # ---------------------------------------------------------------- activations
 
@@ -117,7 +118,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     training=False uses the running statistics."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {input.shape}")
-    channel_shape = (1, -1) + (1,) * (input.ndim - 2)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
@@ -134,10 +134,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         batch_mean, batch_var = mean.detach().reshape(-1), var.detach().reshape(-1)
         running_mean.assign(running_mean * (1 - momentum) + batch_mean * momentum)
         running_var.assign(running_var * (1 - momentum) + batch_var * (momentum * count / (count - 1)))
-    out = centered * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight.reshape(channel_shape)
-    return out + bias.reshape(channel_shape) if bias is not None else out
+    return input.batchnorm(weight, bias, mean.reshape(-1), (var + eps).rsqrt().reshape(-1))
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -180,16 +177,6 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
 
 
 # ---------------------------------------------------------------- losses
-
-
-def _reduce(loss: Tensor, reduction: str, op: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def _class_weight_shape(input: Tensor, weight: Tensor, op: str) -> tuple[int, ...]:

@@ -13,11 +13,7 @@ from typing import Any, Sequence
 
 from edugrad.nn import functional as F
 from edugrad.nn.module import Module, Parameter
-from edugrad.tensor import Tensor
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+from edugrad.tensor import Tensor, _pair
 
 
 def _uniform_bias(size: int, fan_in: int) -> Parameter:
