@@ -125,7 +125,7 @@ class MLP(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
+        return F.dropout(self, self.c_proj(F.gelu(self, self.c_fc(x))))
 
 
 class Block(nn.Module):
@@ -160,7 +160,7 @@ class GPT(nn.Module):
         T = idx.shape[1]
         if T > self.config.block_size:
             raise ValueError(f"GPT: sequence of length {T} is longer than block_size {self.config.block_size}")
-        x = self.drop(self.wte(idx) + self.wpe(Tensor.arange(T)))
+        x = self.drop(self.wte(idx) + self.wpe(edugrad.arange(T)))
         for block in self.h:
             x = block(x)
         return self.lm_head(self.ln_f(x))

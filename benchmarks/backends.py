@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+import edugrad.nn.functional as F
 import edugrad
 from edugrad import Tensor, optim
 from edugrad.backend import set_backend
@@ -56,7 +57,7 @@ def step_time(backend: str, kind: str, batch_size: int, repeats: int) -> float:
         images = normalize(train_images[i * batch_size : (i + 1) * batch_size])
         labels = train_labels[i * batch_size : (i + 1) * batch_size]
         start = time.perf_counter()
-        loss = model(Tensor(images)).cross_entropy(Tensor(labels))
+        loss = F.cross_entropy(model(Tensor(images)), Tensor(labels))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

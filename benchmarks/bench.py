@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+import edugrad.nn.functional as F
 import edugrad
 from edugrad import Tensor, nn, optim
 
@@ -73,7 +74,7 @@ def step_functions(kind: str, batch_size: int, width: int = 128) -> tuple[Callab
     def edugrad_step() -> None:
         x, y = our_data[count[0] % len(our_data)]
         count[0] += 1
-        loss = ours(x).cross_entropy(y)
+        loss = F.cross_entropy(ours(x), y)
         our_opt.zero_grad()
         loss.backward()
         our_opt.step()

@@ -1,10 +1,16 @@
-"""The backward walk: from a result back through every `_ctx` to the leaves, applying the chain rule.
+"""The graph layer: recording how each tensor was made, and walking that record backward.
 
-Each tensor made by a Function has `_ctx`, that Function, whose `parents` are its input tensors.
-`backward` orders the graph so every tensor comes before its parents (reverse topological order),
-then hands each Function the gradient of its output and sends the gradients it returns on to its
-parents. Leaves that require a gradient accumulate it in `.grad`. Nothing here recurses, so a
-chain of any length fits in memory without touching Python's recursion limit.
+Forward: `Function.apply` runs one differentiable op and, when an input needs a gradient, stores
+the Function as the result's `_ctx`, with the input tensors as its `parents`. That record is the
+whole graph: there is no separate graph object.
+
+Backward: `backward` orders the graph so every tensor comes before its parents (reverse
+topological order), then hands each Function the gradient of its output and sends the gradients
+it returns on to its parents. Leaves that require a gradient accumulate it in `.grad`. Nothing
+here recurses, so a chain of any length fits in memory without touching Python's recursion limit.
+
+The math of each op (its `forward` and `backward`) lives in `function.py`; the instruments of
+`debug.py` attach to it from outside, so this layer has no branch for them.
 """
 
 from __future__ import annotations
@@ -14,12 +20,52 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from edugrad.backend.base import TensorData
 from edugrad.ops import BinaryOps
-from edugrad.function import Function, GradMode
 
 if TYPE_CHECKING:
     from edugrad.tensor import Tensor
 
-F = TypeVar("F", bound=Callable[..., Any])
+Decorated = TypeVar("Decorated", bound=Callable[..., Any])
+Grads = TensorData | None | tuple[TensorData | None, ...]
+
+
+class GradMode:
+    """Whether Function.apply records the graph; `no_grad` switches it off."""
+
+    enabled = True
+
+
+class Function:
+    """One differentiable op, and the node it leaves in the graph. Subclasses (function.py) define
+    `forward` and `backward` on TensorData; `apply` runs them on Tensors."""
+
+    parents: tuple[Tensor, ...]
+    needs_input_grad: tuple[bool, ...]
+    released = False
+
+    def forward(self, *args: Any, **kwargs: Any) -> TensorData:
+        raise NotImplementedError(f"{type(self).__name__}.forward")
+
+    def backward(self, grad: TensorData) -> Grads:
+        """Gradients for each input, in order, or None where `needs_input_grad` is False."""
+        raise NotImplementedError(f"{type(self).__name__} has no backward")
+
+    @classmethod
+    def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
+        """Run forward on the parents' data; record the graph when any parent needs a gradient."""
+        ctx = cls()
+        ctx.needs_input_grad = tuple([p.requires_grad for p in parents])
+        requires_grad = GradMode.enabled and True in ctx.needs_input_grad
+        out = Tensor.from_data(ctx.forward(*[p.storage.data for p in parents], **kwargs), requires_grad)
+        if requires_grad:
+            ctx.parents = parents
+            out._ctx = ctx
+            ctx.saved_versions = [p._version for p in parents]
+        return out
+
+    def release(self) -> None:
+        """Drop the saved values and parents once backward has used them, freeing their memory."""
+        self.__dict__.clear()
+        self.released = True
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
@@ -59,19 +105,7 @@ def backward(root: Tensor, gradient: Tensor | None = None, retain_graph: bool = 
     if not root.requires_grad:
         raise RuntimeError("backward: this tensor does not require grad and has no grad_fn; "
                            "create the inputs with requires_grad=True")
-    if gradient is None:
-        if root.numel() != 1:
-            raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs, "
-                               f"but this tensor has shape {root.shape}; pass backward(gradient) "
-                               f"with a tensor of that shape")
-        seed: TensorData = type(root.data).const(1.0, root.shape, root.dtype)
-    else:
-        if tuple(gradient.shape) != tuple(root.shape):
-            raise ValueError(f"backward: gradient has shape {gradient.shape} but the tensor has "
-                             f"shape {root.shape}")
-        seed = gradient.data.cast(root.dtype)
-
-    grads: dict[int, TensorData] = {id(root): seed}
+    grads: dict[int, TensorData] = {id(root): seed_gradient(root, gradient)}
     for node in topological_order(root):
         grad = grads.pop(id(node), None)
         ctx = node._ctx
@@ -81,7 +115,8 @@ def backward(root: Tensor, gradient: Tensor | None = None, retain_graph: bool = 
             continue
         if grad is None:
             continue
-        parent_grads = ctx.backward(grad) if Function.tracer is None else Function.tracer.backward(ctx, grad)
+        check_versions(ctx)
+        parent_grads = ctx.backward(grad)
         if not isinstance(parent_grads, tuple):
             parent_grads = (parent_grads,)
         for parent, parent_grad in zip(ctx.parents, parent_grads):
@@ -93,12 +128,40 @@ def backward(root: Tensor, gradient: Tensor | None = None, retain_graph: bool = 
             ctx.release()
 
 
+def seed_gradient(root: Tensor, gradient: Any) -> TensorData:
+    """The gradient backward starts from: 1 for a scalar, else the one the caller passes."""
+    if gradient is None:
+        if root.numel() != 1:
+            raise RuntimeError(f"backward: grad can be implicitly created only for scalar outputs, "
+                               f"but this tensor has shape {root.shape}; pass backward(gradient) "
+                               f"with a tensor of that shape")
+        return type(root.storage.data).const(1.0, root.shape, root.dtype)
+    if not isinstance(gradient, Tensor):
+        gradient = Tensor(gradient, dtype=root.dtype)
+    if tuple(gradient.shape) != tuple(root.shape):
+        raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the tensor has "
+                           f"shape {root.shape}")
+    return gradient.storage.data.cast(root.dtype)
+
+
+def check_versions(ctx: Function) -> None:
+    """Refuse to differentiate through an input that was changed in place after the op used it:
+    its saved values would describe data that no longer exists, and the gradient would be wrong."""
+    for position, (parent, version) in enumerate(zip(ctx.parents, ctx.saved_versions)):
+        if parent._version != version:
+            raise RuntimeError(
+                f"backward: one of the variables needed for gradient computation has been modified "
+                f"by an inplace operation: input {position} of {type(ctx).__name__}, a tensor of "
+                f"shape {parent.shape}, is at version {parent._version}; expected version {version}. "
+                f"Clone it before changing it, or change it after backward().")
+
+
 def accumulate(leaf: Tensor, grad: TensorData) -> None:
     """leaf.grad += grad, as a new tensor with no history."""
     if leaf.grad is None:
-        leaf.grad = type(leaf).from_data(grad)
+        leaf.grad = Tensor.from_data(grad)
     else:
-        leaf.grad = type(leaf).from_data(leaf.grad.data.binary(BinaryOps.ADD, grad))
+        leaf.grad = Tensor.from_data(leaf.grad.storage.data.binary(BinaryOps.ADD, grad))
 
 
 class no_grad:
@@ -117,7 +180,7 @@ class no_grad:
     def __exit__(self, *exc: object) -> None:
         GradMode.enabled = self.previous
 
-    def __call__(self, fn: F) -> F:
+    def __call__(self, fn: Decorated) -> Decorated:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with type(self)():
@@ -132,8 +195,16 @@ class enable_grad(no_grad):
     recording = True
 
 
+class inference_mode(no_grad):
+    """PyTorch's faster no_grad; in edugrad the two are the same."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.recording = not mode
+
+
 def is_grad_enabled() -> bool:
     return GradMode.enabled
 
 
-__all__ = ["backward", "topological_order", "no_grad", "enable_grad", "is_grad_enabled", "Function"]
+# The Tensor class is the layer above and imports this module, so it is imported last.
+from edugrad.tensor import Tensor  # noqa: E402

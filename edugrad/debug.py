@@ -11,11 +11,12 @@ Three ways in, one mechanism underneath:
 - `with edugrad.detect_anomaly():` raises `AnomalyError` at the first Function whose forward or
   backward turns finite values into NaN or Inf, naming it and the line of your code that made it.
 
-Why it costs nothing when nobody watches: `Function.apply` and the backward walk check a single
-class attribute, `Function.tracer`, which is None unless something here is listening. Primitive
-ops are not checked at all: while a listener wants them, the backend class's methods (`unary`,
-`binary`, `matmul`, ...) are replaced by timing wrappers, and the originals are put back when
-the last such listener leaves. Tracing watches one thread and the backend active when it starts.
+Why it costs nothing when nobody watches: nothing in the core checks for a watcher. While someone
+listens, the `forward` and `backward` of every Function class (function.py's, and any you wrote)
+are replaced by wrappers that time each call and report it; while a listener wants primitive ops,
+the backend class's methods (`unary`, `binary`, `matmul`, ...) are wrapped the same way. The
+originals are put back when the last listener leaves. Tracing watches one thread, the backend
+active when it starts, and the Function classes that exist then.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np
 
 from edugrad.backend import get_backend
 from edugrad.backend.base import Shape, TensorData
-from edugrad.function import Function, GradMode, Grads
+from edugrad.autograd import Function, GradMode, Grads
 from edugrad.ops import CastOps, ContractOps, DType, LoadOps, MovementOps, Op, TernaryOps
 
 # The TensorData methods that are primitive ops. unary, binary and reduce take the op as their
@@ -93,8 +94,8 @@ class Listener:
 
 
 class Watchers:
-    """Everyone listening, and the hooks installed for them: `Function.tracer` and the wrapped
-    backend methods. One object, `WATCHERS`, is shared by trace(), profile() and EDUGRAD_DEBUG."""
+    """Everyone listening, and the hooks installed for them: the wrapped Function methods and the
+    wrapped backend methods. One object, `WATCHERS`, is shared by trace(), profile() and EDUGRAD_DEBUG."""
 
     def __init__(self) -> None:
         self.listeners: list[Listener] = []
@@ -103,11 +104,13 @@ class Watchers:
         self.in_primitive = False  # a backend op calling another op is counted once, as itself
         self.patched: type[TensorData] | None = None
         self.originals: dict[str, Any] = {}  # method name -> what the backend class itself defined
+        self.function_originals: dict[tuple[type, str], Any] = {}  # (Function class, method) -> original
 
     # ---- who listens
     def add(self, listener: Listener) -> None:
         self.listeners.append(listener)
-        Function.tracer = self
+        if not self.function_originals:
+            self.watch_functions()
         if listener.primitives and self.patched is None:
             self.patch(get_backend())
 
@@ -116,8 +119,12 @@ class Watchers:
         if not any(x.primitives for x in self.listeners):
             self.unpatch()
         if not self.listeners:
-            Function.tracer = None
+            self.unwatch_functions()
             self.open, self.group = [], []
+
+    @property
+    def watching(self) -> bool:
+        return bool(self.function_originals)
 
     # ---- events
     def start(self, kind: str, name: str, input_shapes: tuple[Shape, ...]) -> Event:
@@ -135,31 +142,49 @@ class Watchers:
             for listener in list(self.listeners):
                 listener.receive(group)
 
-    # ---- the Function hooks: Function.apply and autograd.backward call these while watched
-    def forward(self, ctx: Function, inputs: list[TensorData], kwargs: dict[str, Any]) -> TensorData:
-        event = self.start("forward", type(ctx).__name__, tuple(x.shape for x in inputs))
-        out: TensorData | None = None
-        start = time.perf_counter()
-        try:
-            out = ctx.forward(*inputs, **kwargs)
-        finally:
-            self.finish(event, None if out is None else out.shape, time.perf_counter() - start)
-        for listener in self.listeners:
-            listener.after_forward(ctx, inputs, out)
-        return out
+    # ---- the Function hooks: wrappers around every Function class's forward and backward
+    def watch_functions(self) -> None:
+        for cls in function_classes():
+            for name, wrap in (("forward", self.watched_forward), ("backward", self.watched_backward)):
+                if name in cls.__dict__:
+                    self.function_originals[(cls, name)] = cls.__dict__[name]
+                    setattr(cls, name, wrap(cls.__dict__[name]))
 
-    def backward(self, ctx: Function, grad: TensorData) -> Grads:
-        event = self.start("backward", type(ctx).__name__, tuple(p.shape for p in ctx.parents))
-        ok = False
-        start = time.perf_counter()
-        try:
-            grads = ctx.backward(grad)
-            ok = True
-        finally:
-            self.finish(event, grad.shape if ok else None, time.perf_counter() - start)
-        for listener in self.listeners:
-            listener.after_backward(ctx, grad, grads)
-        return grads
+    def unwatch_functions(self) -> None:
+        for (cls, name), original in self.function_originals.items():
+            setattr(cls, name, original)
+        self.function_originals = {}
+
+    def watched_forward(self, forward: Callable[..., TensorData]) -> Callable[..., TensorData]:
+        def watched(ctx: Function, *inputs: TensorData, **kwargs: Any) -> TensorData:
+            event = self.start("forward", type(ctx).__name__, tuple(x.shape for x in inputs))
+            out: TensorData | None = None
+            start = time.perf_counter()
+            try:
+                out = forward(ctx, *inputs, **kwargs)
+            finally:
+                self.finish(event, None if out is None else out.shape, time.perf_counter() - start)
+            for listener in self.listeners:
+                listener.after_forward(ctx, list(inputs), out)
+            return out
+
+        return watched
+
+    def watched_backward(self, backward: Callable[[Function, TensorData], Grads]) -> Callable[..., Grads]:
+        def watched(ctx: Function, grad: TensorData) -> Grads:
+            event = self.start("backward", type(ctx).__name__, tuple(p.shape for p in ctx.parents))
+            ok = False
+            start = time.perf_counter()
+            try:
+                grads = backward(ctx, grad)
+                ok = True
+            finally:
+                self.finish(event, grad.shape if ok else None, time.perf_counter() - start)
+            for listener in self.listeners:
+                listener.after_backward(ctx, grad, grads)
+            return grads
+
+        return watched
 
     # ---- the primitive hooks: wrappers around the backend's methods, there only while wanted
     def patch(self, backend: type[TensorData]) -> None:
@@ -208,6 +233,17 @@ class Watchers:
         traced_op.__name__ = traced_op.__qualname__ = name
         traced_op.__doc__ = function.__doc__
         return classmethod(traced_op) if is_classmethod else traced_op
+
+
+def function_classes() -> list[type[Function]]:
+    """Every subclass of Function defined so far, subclasses of subclasses included."""
+    found: list[type[Function]] = []
+    todo = list(Function.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
 
 
 def allocated_bytes(method: str, out: TensorData, inputs: tuple[TensorData, ...]) -> int:
@@ -480,7 +516,7 @@ class AnomalyDetector(Listener):
 
     def after_backward(self, ctx: Function, grad: TensorData, grads: Grads) -> None:
         name = type(ctx).__name__
-        inputs = [grad] + [p.data for p in ctx.parents]
+        inputs = [grad] + [p.storage.data for p in ctx.parents]
         for i, g in enumerate(grads if isinstance(grads, tuple) else (grads,)):
             if g is None or not is_new_anomaly(inputs, g):
                 continue

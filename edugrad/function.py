@@ -1,75 +1,26 @@
-"""Differentiable Functions: each one's forward and backward, side by side, in primitive ops.
+"""The math of every differentiable op: its forward and its backward, side by side, in primitive ops.
 
-A Function sees only `TensorData` (the backend's arrays), never numpy. `forward` computes the
-result from its inputs; `backward` turns the gradient of the loss with respect to that result
-into the gradient with respect to each input (the chain rule, one op at a time). Values that
+A Function sees only `TensorData` (the backend's arrays), never numpy and never a Tensor. `forward`
+computes the result from its inputs; `backward` turns the gradient of the loss with respect to that
+result into the gradient with respect to each input (the chain rule, one op at a time). Values that
 backward needs are saved on `self` under the names of what they are (`self.x`, `self.out`).
 
-`Function.apply` is the only place where the graph is recorded: it runs forward and stores the
-Function as the result's `_ctx`, whose `parents` are the input tensors. `autograd.py` walks it.
+Recording the graph and walking it are the graph layer's work: `Function.apply` and `backward` in
+`autograd.py`. `tensor.py` calls `Exp.apply(x)`; nothing here knows it is being recorded.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Sequence
 
+from edugrad.autograd import Function, Grads
 from edugrad.backend.base import Shape, TensorData
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
-if TYPE_CHECKING:
-    from edugrad.tensor import Tensor
-
 LN2 = math.log(2.0)
 LOG2_E = 1.0 / LN2
-
-
-class GradMode:
-    """Whether Function.apply records the graph; `autograd.no_grad` switches it off."""
-
-    enabled = True
-
-
-Grads = TensorData | None | tuple[TensorData | None, ...]
-
-
-class Function:
-    """One differentiable op. Subclasses define `forward` and `backward`."""
-
-    parents: tuple[Tensor, ...]
-    needs_input_grad: tuple[bool, ...]
-    released = False
-    tracer: Any = None  # edugrad.debug's watcher while trace(), profile() or EDUGRAD_DEBUG is on
-
-    def forward(self, *args: Any, **kwargs: Any) -> TensorData:
-        raise NotImplementedError(f"{type(self).__name__}.forward")
-
-    def backward(self, grad: TensorData) -> Grads:
-        """Gradients for each input, in order, or None where `needs_input_grad` is False."""
-        raise NotImplementedError(f"{type(self).__name__} has no backward")
-
-    @classmethod
-    def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
-        """Run forward on the parents' data; record the graph when any parent needs a gradient."""
-        ctx = cls()
-        ctx.needs_input_grad = tuple([p.requires_grad for p in parents])
-        requires_grad = GradMode.enabled and True in ctx.needs_input_grad
-        if Function.tracer is None:
-            out_data = ctx.forward(*[p.data for p in parents], **kwargs)
-        else:  # someone is watching (edugrad/debug.py): it runs forward, timing it
-            out_data = Function.tracer.forward(ctx, [p.data for p in parents], kwargs)
-        # The Tensor class lives in the layer above; every Function has a tensor parent to ask.
-        out = type(parents[0]).from_data(out_data, requires_grad=requires_grad)
-        if requires_grad:
-            ctx.parents = parents
-            out._ctx = ctx
-        return out
-
-    def release(self) -> None:
-        """Drop the saved values and parents once backward has used them, freeing their memory."""
-        self.__dict__.clear()
-        self.released = True
 
 
 def zeros_like(x: TensorData) -> TensorData:
@@ -478,56 +429,62 @@ class Matmul(Function):
 class Conv2d(Function):
     """Cross-correlation of x (N, C, H, W), already padded, with w (O, C/groups, kh, kw).
 
-    Forward: sliding windows of x (a view), copied once into columns, then one batched MATMUL per
-    group. Backward: dL/dw is the MATMUL of those columns with the gradient; dL/dx is the MATMUL of
-    the gradient with the kernels, giving each column entry's gradient, folded back onto x.
+    Forward is im2col then MATMUL: every window of x is copied into one row of `columns`, so the
+    whole convolution is one batched MATMUL per group. Backward: dL/dw is the MATMUL of the
+    gradient with those same columns; dL/dx is the MATMUL of the gradient with the kernels, which
+    gives the gradient of every column entry, added back onto x by col2im (`fold`).
     Composing WINDOW, RESHAPE and MATMUL as separate Functions would give the same numbers, but
     would keep both the windows and the columns alive until backward; this keeps only the columns."""
 
     def forward(self, x: TensorData, w: TensorData, stride: tuple[int, int], dilation: tuple[int, int],
                 groups: int) -> TensorData:
         self.x_shape, self.w, self.stride, self.dilation, self.groups = x.shape, w, stride, dilation, groups
-        out, self.columns = conv2d_forward(x, w, stride, dilation, groups)
-        return out
+        n, g = x.shape[0], groups
+        out_channels, group_channels, kh, kw = w.shape
+        windows = x.window((kh, kw), stride, dilation)  # (N, C, H', W', kh, kw), a view
+        out_h, out_w = windows.shape[2], windows.shape[3]
+        windows = windows.reshape((n, g, group_channels, out_h, out_w, kh, kw))  # split C into groups
+        self.columns = im2col(windows)  # (groups, N*H'*W', C/groups*kh*kw), the one copy
+        kernels = w.reshape((g, out_channels // g, group_channels * kh * kw))  # (groups, O/groups, C/groups*kh*kw)
+        out = self.columns.matmul(transpose_last(kernels))  # (groups, N*H'*W', O/groups)
+        out = out.reshape((g, n, out_h, out_w, out_channels // g))
+        # (N, groups, O/groups, H', W'): with one group a view whose channels stay last in memory;
+        # the next elementwise op reads it in place rather than after a copy
+        out = out.permute((1, 0, 4, 2, 3))
+        return out.reshape((n, out_channels, out_h, out_w))
 
     def backward(self, grad: TensorData) -> Grads:
         n, out_channels, out_h, out_w = grad.shape
         _, group_channels, kh, kw = self.w.shape
         g, group_out = self.groups, out_channels // self.groups
-        # (N, O, H', W') -> (groups, O/groups, N*H'*W'): the forward MATMUL's output, transposed
-        grad_rows = grad.reshape((n, g, group_out, out_h, out_w)).permute((1, 2, 0, 3, 4))
-        grad_rows = grad_rows.reshape((g, group_out, n * out_h * out_w))
+        grad_rows = grad.reshape((n, g, group_out, out_h, out_w))
+        grad_rows = grad_rows.permute((1, 2, 0, 3, 4))  # (groups, O/groups, N, H', W')
+        grad_rows = grad_rows.reshape((g, group_out, n * out_h * out_w))  # the forward MATMUL's output, transposed
         grad_w = None
         if self.needs_input_grad[1]:
-            grad_w = grad_rows.matmul(self.columns).reshape(self.w.shape)  # (groups, O/groups, C/groups*kh*kw)
+            grad_w = grad_rows.matmul(self.columns)  # (groups, O/groups, C/groups*kh*kw)
+            grad_w = grad_w.reshape(self.w.shape)  # (O, C/groups, kh, kw)
         grad_x = None
         if self.needs_input_grad[0]:
-            # Gradient of every column entry, ordered by kernel position first, so that the slice
-            # of each position that `fold` adds back is one contiguous block.
-            kernels = self.w.reshape((g, group_out, group_channels, kh, kw)).permute((0, 3, 4, 2, 1))
+            kernels = self.w.reshape((g, group_out, group_channels, kh, kw))
+            # (groups, kh, kw, C/groups, O/groups): kernel position first, so each position's
+            # slice of the column gradient, which col2im adds back, is one contiguous block
+            kernels = kernels.permute((0, 3, 4, 2, 1))
             kernels = kernels.reshape((g, kh * kw * group_channels, group_out))
             grad_columns = kernels.matmul(grad_rows)  # (groups, kh*kw*C/groups, N*H'*W')
             grad_windows = grad_columns.reshape((g, kh, kw, group_channels, n, out_h, out_w))
             grad_windows = grad_windows.permute((0, 3, 4, 5, 6, 1, 2))  # (groups, C/groups, N, H', W', kh, kw)
             height, width = self.x_shape[2], self.x_shape[3]
+            # col2im: each window entry's gradient added onto the pixel it was copied from
             folded = fold(grad_windows, (g, group_channels, n, height, width), (kh, kw), self.stride, self.dilation)
-            grad_x = folded.reshape((g * group_channels, n, height, width)).permute((1, 0, 2, 3))
+            grad_x = folded.reshape((g * group_channels, n, height, width))  # (C, N, H, W)
+            grad_x = grad_x.permute((1, 0, 2, 3))  # (N, C, H, W)
         return grad_x, grad_w
 
 
-def conv2d_forward(x: TensorData, w: TensorData, stride: tuple[int, int], dilation: tuple[int, int],
-                   groups: int) -> tuple[TensorData, TensorData]:
-    """The convolution and the columns it multiplied: (groups, N*H'*W', C/groups*kh*kw)."""
-    n = x.shape[0]
-    out_channels, group_channels, kh, kw = w.shape
-    g = groups
-    windows = x.window((kh, kw), stride, dilation)  # (N, C, H', W', kh, kw), a view
-    out_h, out_w = windows.shape[2], windows.shape[3]
-    windows = windows.reshape((n, g, group_channels, out_h, out_w, kh, kw))
-    columns = windows.permute((1, 0, 3, 4, 2, 5, 6)).reshape((g, n * out_h * out_w, group_channels * kh * kw))
-    kernels = w.reshape((g, out_channels // g, group_channels * kh * kw))
-    out = columns.matmul(transpose_last(kernels))  # (groups, N*H'*W', O/groups)
-    # Back to (N, O, H', W'). With one group this is a view (channels stay last in memory);
-    # the next elementwise op reads it in place rather than after a copy.
-    out = out.reshape((g, n, out_h, out_w, out_channels // g)).permute((1, 0, 4, 2, 3))
-    return out.reshape((n, out_channels, out_h, out_w)), columns
+def im2col(windows: TensorData) -> TensorData:
+    """(N, groups, C/groups, H', W', kh, kw) windows -> (groups, N*H'*W', C/groups*kh*kw) columns:
+    one row per output pixel holding every input value its kernel sees."""
+    n, g, group_channels, out_h, out_w, kh, kw = windows.shape
+    rows = windows.permute((1, 0, 3, 4, 2, 5, 6))  # (groups, N, H', W', C/groups, kh, kw)
+    return rows.reshape((g, n * out_h * out_w, group_channels * kh * kw))

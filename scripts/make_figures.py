@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+import edugrad.nn.functional as F
 import edugrad
 from edugrad import Tensor, nn
 
@@ -31,7 +32,7 @@ def mlp_graph() -> None:
         parameter.label = name
     x = Tensor(np.random.default_rng(0).normal(size=(5, 4)), label="x")
     y = Tensor([0, 2, 1, 1, 0], label="y")
-    loss = model(x).cross_entropy(y)
+    loss = F.cross_entropy(model(x), y)
     loss.label = "loss"
     loss.backward(retain_graph=True)
     edugrad.draw_graph(loss, IMG / "mlp_graph.svg")

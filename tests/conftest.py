@@ -11,17 +11,4 @@ import os
 for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
-from typing import Iterator  # noqa: E402
-
-import pytest  # noqa: E402
-
-from edugrad import Tensor  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def restore_training_flag() -> Iterator[None]:
-    """model.train() and model.eval() set the global Tensor.training, which dropout reads: put it
-    back after every test, so no test runs in the mode an earlier one left behind."""
-    saved = Tensor.training
-    yield
-    Tensor.training = saved
+import edugrad  # noqa: E402,F401  (after the thread settings above)

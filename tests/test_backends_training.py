@@ -46,7 +46,7 @@ def train_mlp(train_size: int, test_size: int, width: int, batch_size: int, epoc
     for _ in range(epochs):
         losses = []
         for images, labels in batches:
-            loss = model(Tensor(images)).cross_entropy(Tensor(labels))
+            loss = F.cross_entropy(model(Tensor(images)), Tensor(labels))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

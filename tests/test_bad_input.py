@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+import edugrad.nn.functional as F
+import edugrad
 from edugrad import Tensor, nn, optim
 from edugrad.datasets import DatasetError, load_mnist
 from edugrad.serialization import CheckpointError, load, save
@@ -42,16 +44,16 @@ def test_retain_graph_allows_a_second_backward_that_accumulates() -> None:
 
 
 def test_backward_on_a_non_scalar_names_the_shape() -> None:
-    y = Tensor.ones(2, 3, requires_grad=True) * 2
+    y = edugrad.ones(2, 3, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match=r"backward: grad can be implicitly created only for scalar outputs.*\(2, 3\)"):
         y.backward()
     with pytest.raises(ValueError, match=r"backward: gradient has shape \(3,\) but the tensor has shape \(2, 3\)"):
-        y.backward(Tensor.ones(3))
+        y.backward(edugrad.ones(3))
 
 
 @pytest.mark.parametrize("make", [
     lambda: Tensor([1, 2], requires_grad=True),
-    lambda: Tensor.arange(3).requires_grad_(),
+    lambda: edugrad.arange(3).requires_grad_(),
     lambda: Tensor(np.array([1, 2], np.int32), requires_grad=True),
     lambda: Tensor([True, False], requires_grad=True),
     lambda: nn.Parameter(Tensor([1, 2])),
@@ -92,7 +94,7 @@ def test_optimizer_rejects_a_parameter_in_two_groups() -> None:
 def test_optimizer_state_for_other_parameters_is_refused() -> None:
     big, small = nn.Linear(4, 3), nn.Linear(2, 3)
     opt = optim.Adam(big.parameters())
-    big(Tensor.ones(1, 4)).sum().backward()
+    big(edugrad.ones(1, 4)).sum().backward()
     opt.step()
     other = optim.Adam(small.parameters())
     with pytest.raises(ValueError, match=r"load_state_dict: state 'exp_avg' of parameter 0 has shape \(3, 4\), "
@@ -183,9 +185,9 @@ def test_corrupt_mnist_names_the_file_and_the_fix(tmp_path: Path, monkeypatch: p
 def test_conv_layer_given_the_wrong_number_of_channels() -> None:
     conv = nn.Conv2d(3, 8, 3)
     with pytest.raises(ValueError, match=r"conv2d: input has 1 channels.*weight.*\(8, 3, 3, 3\)"):
-        conv(Tensor.ones(2, 1, 28, 28))  # a grey image into an RGB layer
+        conv(edugrad.ones(2, 1, 28, 28))  # a grey image into an RGB layer
     with pytest.raises(ValueError, match=r"conv2d: expected input \(N, C, H, W\).*\(28, 28\)"):
-        conv(Tensor.ones(28, 28))
+        conv(edugrad.ones(28, 28))
 
 
 @pytest.mark.parametrize("indices, message", [
@@ -200,11 +202,11 @@ def test_embedding_rejects_bad_indices(indices: Tensor, message: str) -> None:
 
 def test_one_hot_rejects_classes_out_of_range() -> None:
     with pytest.raises(IndexError, match=r"one_hot: class 5 is out of range for 3 classes \(expected 0 to 2\)"):
-        Tensor([0, 5]).one_hot(3)
+        F.one_hot(Tensor([0, 5]), 3)
     with pytest.raises(IndexError, match=r"one_hot: class -1 is out of range"):
-        Tensor([0, -1]).one_hot()
+        F.one_hot(Tensor([0, -1]))
     with pytest.raises(TypeError, match=r"one_hot: expected an integer tensor, got float32"):
-        Tensor([0.0, 1.0]).one_hot(2)
+        F.one_hot(Tensor([0.0, 1.0]), 2)
 
 
 def test_gather_refuses_negative_indices_as_torch_does() -> None:
@@ -213,10 +215,10 @@ def test_gather_refuses_negative_indices_as_torch_does() -> None:
 
 
 def test_cross_entropy_targets_out_of_range_or_of_the_wrong_type() -> None:
-    logits = Tensor.ones(2, 3)
+    logits = edugrad.ones(2, 3)
     with pytest.raises(IndexError, match=r"cross_entropy: target -5 is out of bounds for 3 classes"):
-        logits.cross_entropy(Tensor([0, -5]))
+        F.cross_entropy(logits, Tensor([0, -5]))
     with pytest.raises(TypeError, match=r"cross_entropy: targets must be an integer tensor of class indices"):
-        logits.cross_entropy(Tensor([True, False]))
+        F.cross_entropy(logits, Tensor([True, False]))
     with pytest.raises(IndexError, match=r"nll: target 3 is out of bounds for 3 classes"):
-        logits.log_softmax(1).nll(Tensor([3, 0]))
+        F.nll_loss(logits.log_softmax(1), Tensor([3, 0]))

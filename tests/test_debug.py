@@ -198,7 +198,7 @@ def test_edugrad_debug_environment_variable() -> None:
 # ---------------------------------------------------------------- profiling
 
 def test_profile_counts_matmul_flops_exactly(capsys: pytest.CaptureFixture[str]) -> None:
-    a, b = Tensor.ones(2, 3, 4, requires_grad=True), Tensor.ones(2, 4, 5)
+    a, b = edugrad.ones(2, 3, 4, requires_grad=True), edugrad.ones(2, 4, 5)
     with edugrad.profile() as stats:
         (a @ b).sum().backward()
     forward, backward = 2 * 3 * 4 * 5 * 2, 2 * 3 * 5 * 4 * 2  # grad_a = grad (2,3,5) @ b^T (2,5,4)

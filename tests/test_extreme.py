@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
+import edugrad.nn.functional as F
 import edugrad
 from edugrad import Tensor
 from helpers import check, fixed
@@ -39,14 +40,14 @@ Op = Callable[..., Any]
 ELEMENTWISE: dict[str, tuple[Op, Op]] = {
     "sigmoid": (lambda x: x.sigmoid(), torch.sigmoid),
     "tanh": (lambda x: x.tanh(), torch.tanh),
-    "softplus": (lambda x: x.softplus(), TF.softplus),
-    "softplus_beta": (lambda x: x.softplus(beta=2.0, threshold=30.0), lambda x: TF.softplus(x, 2.0, 30.0)),
-    "logsigmoid": (lambda x: x.logsigmoid(), TF.logsigmoid),
-    "silu": (lambda x: x.silu(), TF.silu),
-    "mish": (lambda x: x.mish(), TF.mish),
-    "gelu": (lambda x: x.gelu(), TF.gelu),
-    "gelu_tanh": (lambda x: x.gelu("tanh"), lambda x: TF.gelu(x, approximate="tanh")),
-    "elu": (lambda x: x.elu(), TF.elu),
+    "softplus": (lambda x: F.softplus(x), TF.softplus),
+    "softplus_beta": (lambda x: F.softplus(x, beta=2.0, threshold=30.0), lambda x: TF.softplus(x, 2.0, 30.0)),
+    "logsigmoid": (lambda x: F.logsigmoid(x), TF.logsigmoid),
+    "silu": (lambda x: F.silu(x), TF.silu),
+    "mish": (lambda x: F.mish(x), TF.mish),
+    "gelu": (lambda x: F.gelu(x), TF.gelu),
+    "gelu_tanh": (lambda x: F.gelu(x, "tanh"), lambda x: TF.gelu(x, approximate="tanh")),
+    "elu": (lambda x: F.elu(x), TF.elu),
     "erf": (lambda x: x.erf(), torch.erf),  # LOGITS hold 0.0, where erf's slope is 2/sqrt(pi)
 }
 ALONG_A_DIM: dict[str, tuple[Op, Op]] = {
@@ -62,19 +63,19 @@ ALONG_A_DIM: dict[str, tuple[Op, Op]] = {
     "logsumexp_all": (lambda x: x.logsumexp(), lambda x: x.double().logsumexp((0, 1)).float()),
 }
 LOSSES: dict[str, tuple[Op, Op, list[Any]]] = {
-    "cross_entropy": (lambda x, y: x.cross_entropy(y), TF.cross_entropy, [CLASSES]),
-    "cross_entropy_sum": (lambda x, y: x.cross_entropy(y, reduction="sum"),
+    "cross_entropy": (lambda x, y: F.cross_entropy(x, y), TF.cross_entropy, [CLASSES]),
+    "cross_entropy_sum": (lambda x, y: F.cross_entropy(x, y, reduction="sum"),
                           lambda x, y: TF.cross_entropy(x, y, reduction="sum"), [CLASSES]),
-    "cross_entropy_smoothing": (lambda x, y: x.cross_entropy(y, label_smoothing=0.1),
+    "cross_entropy_smoothing": (lambda x, y: F.cross_entropy(x, y, label_smoothing=0.1),
                                 lambda x, y: TF.cross_entropy(x, y, label_smoothing=0.1), [CLASSES]),
-    "cross_entropy_probabilities": (lambda x, p: x.cross_entropy(p), TF.cross_entropy, [fixed(PROBABILITIES)]),
-    "binary_crossentropy_logits": (lambda x, t: x.binary_crossentropy_logits(t),
+    "cross_entropy_probabilities": (lambda x, p: F.cross_entropy(x, p), TF.cross_entropy, [fixed(PROBABILITIES)]),
+    "binary_crossentropy_logits": (lambda x, t: F.binary_cross_entropy_with_logits(x, t),
                                    TF.binary_cross_entropy_with_logits, [fixed(BINARY_TARGETS)]),
     "binary_crossentropy_logits_none": (
-        lambda x, t: x.binary_crossentropy_logits(t, reduction="none"),
+        lambda x, t: F.binary_cross_entropy_with_logits(x, t, reduction="none"),
         lambda x, t: TF.binary_cross_entropy_with_logits(x, t, reduction="none"), [fixed(BINARY_TARGETS)]),
     "binary_crossentropy_logits_pos_weight": (
-        lambda x, t, w: x.binary_crossentropy_logits(t, pos_weight=w),
+        lambda x, t, w: F.binary_cross_entropy_with_logits(x, t, pos_weight=w),
         lambda x, t, w: TF.binary_cross_entropy_with_logits(x, t, pos_weight=w),
         [fixed(BINARY_TARGETS), fixed(POS_WEIGHT)]),
 }
@@ -109,7 +110,7 @@ def test_float64_logits_beyond_float32_range() -> None:
     logits = np.array([[-1e4, 0.0, 1e4], [1e300, -1e300, 0.0]])
     for ours, theirs in [(lambda x: x.log_softmax(-1), lambda x: x.log_softmax(-1)),
                          (lambda x: x.sigmoid(), torch.sigmoid),
-                         (lambda x: x.softplus(), TF.softplus),
+                         (lambda x: F.softplus(x), TF.softplus),
                          (lambda x: x.logsumexp(-1), lambda x: x.logsumexp(-1))]:
         x = Tensor(logits, dtype=edugrad.float64, requires_grad=True)
         t = torch.tensor(logits, requires_grad=True)
@@ -131,7 +132,7 @@ def test_no_anomaly_at_extremes() -> None:
             out.sum().backward()
             assert np.isfinite(out.numpy()).all() and np.isfinite(grad(x)).all()
         x = Tensor(LOGITS, requires_grad=True)
-        loss = x.cross_entropy(Tensor(CLASSES)) + x.binary_crossentropy_logits(Tensor(BINARY_TARGETS))
+        loss = F.cross_entropy(x, Tensor(CLASSES)) + F.binary_cross_entropy_with_logits(x, Tensor(BINARY_TARGETS))
         loss.backward()
         assert np.isfinite(loss.item()) and np.isfinite(grad(x)).all()
 
@@ -145,7 +146,7 @@ def test_saturated_sigmoid_gradient_is_exactly_zero_not_nan() -> None:
 def test_confident_wrong_prediction_has_a_large_finite_loss() -> None:
     """The true class 2e4 below the winner: loss 2e4, gradient exactly one-hot difference."""
     logits = Tensor([[1e4, -1e4]], requires_grad=True)
-    loss = logits.cross_entropy(Tensor([1]))
+    loss = F.cross_entropy(logits, Tensor([1]))
     loss.backward()
     assert loss.item() == pytest.approx(2e4)
     assert grad(logits).tolist() == [[1.0, -1.0]]

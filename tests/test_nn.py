@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+import edugrad
 import edugrad.nn.functional as F
 from edugrad import Tensor, nn
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.fixture(autouse=True)
 def seed():
     """Every test starts from the same random stream (conftest restores Tensor.training)."""
-    Tensor.manual_seed(0)
+    edugrad.manual_seed(0)
 
 
 def randn(*shape: int) -> np.ndarray:
@@ -177,7 +178,7 @@ def test_embedding_padding_idx_gets_no_gradient() -> None:
 
 def test_dropout_module_follows_train_and_eval() -> None:
     drop = nn.Dropout(0.25)
-    x = Tensor.ones(200, 50)
+    x = edugrad.ones(200, 50)
     kept = drop(x).numpy()
     assert abs((kept == 0).mean() - 0.25) < 0.03
     np.testing.assert_allclose(kept[kept != 0], 1 / 0.75)
@@ -268,7 +269,7 @@ def test_functional_matches_torch() -> None:
          torch.nn.functional.linear(tx[0, 0], tx[1, 0, :4], tx[1, 1, 0, :4])),
         (F.scaled_dot_product_attention(Tensor(x[0]), Tensor(x[1]), Tensor(x[0]), is_causal=True),
          torch.nn.functional.scaled_dot_product_attention(tx[0], tx[1], tx[0], is_causal=True)),
-        (F.batch_norm(Tensor(x), Tensor.zeros(3), Tensor.ones(3), training=False),
+        (F.batch_norm(Tensor(x), edugrad.zeros(3), edugrad.ones(3), training=False),
          torch.nn.functional.batch_norm(tx, torch.zeros(3), torch.ones(3), training=False)),
         (F.elu(Tensor(x)), torch.nn.functional.elu(tx)),
         (F.softplus(Tensor(x), beta=2.0), torch.nn.functional.softplus(tx, beta=2.0)),
@@ -282,7 +283,7 @@ def test_functional_matches_torch() -> None:
 
 
 def test_functional_dropout_defaults_to_training_as_torch() -> None:
-    x = Tensor.ones(100, 100)
+    x = edugrad.ones(100, 100)
     assert (F.dropout(x, 0.5).numpy() == 0).any()
     np.testing.assert_array_equal(F.dropout(x, 0.5, training=False).numpy(), x.numpy())
 
@@ -409,10 +410,10 @@ def test_registration_by_assignment() -> None:
         def __init__(self) -> None:
             super().__init__()
             self.linear = nn.Linear(2, 2)
-            self.scale = nn.Parameter(Tensor.ones(2))
-            self.register_buffer("count", Tensor.zeros(1))
-            self.register_buffer("scratch", Tensor.zeros(1), persistent=False)
-            self.plain = Tensor.zeros(3)  # a plain tensor attribute is not state
+            self.scale = nn.Parameter(edugrad.ones(2))
+            self.register_buffer("count", edugrad.zeros(1))
+            self.register_buffer("scratch", edugrad.zeros(1), persistent=False)
+            self.plain = edugrad.zeros(3)  # a plain tensor attribute is not state
             self.doubled = self.scale * 2  # ops on parameters give plain tensors
 
     block = Block()
@@ -420,10 +421,10 @@ def test_registration_by_assignment() -> None:
     assert [n for n, _ in block.named_parameters()] == ["scale", "linear.weight", "linear.bias"]
     assert [n for n, _ in block.named_buffers()] == ["count", "scratch"]
     assert list(block.state_dict()) == ["scale", "count", "linear.weight", "linear.bias"]
-    block.count = Tensor.ones(1)  # a new tensor for a buffer stays a buffer
+    block.count = edugrad.ones(1)  # a new tensor for a buffer stays a buffer
     assert block.state_dict()["count"] == 1
     with pytest.raises(TypeError, match="Parameter or None"):
-        block.scale = Tensor.ones(2)
+        block.scale = edugrad.ones(2)
     block.scale = None  # declared, absent
     assert "scale" not in block.state_dict()
     del block.linear
@@ -431,7 +432,7 @@ def test_registration_by_assignment() -> None:
     with pytest.raises(AttributeError, match="no attribute 'linear'"):
         block.linear
     with pytest.raises(KeyError, match="already exists"):
-        block.register_buffer("plain", Tensor.zeros(1))
+        block.register_buffer("plain", edugrad.zeros(1))
 
     class Forgetful(nn.Module):
         def __init__(self) -> None:
@@ -440,7 +441,7 @@ def test_registration_by_assignment() -> None:
     with pytest.raises(AttributeError, match=r"super\(\)\.__init__\(\)"):
         Forgetful()
     with pytest.raises(NotImplementedError, match="forward"):
-        nn.Module()(Tensor.ones(1))
+        nn.Module()(edugrad.ones(1))
 
 
 def test_shared_parameters_are_listed_once_but_saved_under_each_name() -> None:
@@ -461,7 +462,7 @@ def test_containers() -> None:
     assert isinstance(tail, nn.Sequential) and list(tail.state_dict()) == ["out.weight", "out.bias"]
     assert [type(m).__name__ for m in seq] == ["Linear", "ReLU", "Linear"]
     seq.append(nn.Sigmoid())
-    assert seq(Tensor.ones(4, 2)).shape == (4, 1)
+    assert seq(edugrad.ones(4, 2)).shape == (4, 1)
     with pytest.raises(IndexError, match="out of range"):
         seq[7]
     with pytest.raises(TypeError, match="not a Module"):
@@ -521,11 +522,11 @@ def test_deep_nesting_needs_no_recursion() -> None:
 @pytest.mark.parametrize("max_norm", [0.5, 100.0])
 def test_clip_grad_norm_matches_torch(norm_type: float, max_norm: float) -> None:
     grads = [randn(3, 4), randn(5), randn(2, 2, 2)]
-    ours = [nn.Parameter(Tensor.zeros(*g.shape)) for g in grads]
+    ours = [nn.Parameter(edugrad.zeros(*g.shape)) for g in grads]
     theirs = [torch.nn.Parameter(torch.zeros(g.shape)) for g in grads]
     for p, q, g in zip(ours, theirs, grads):
         p.grad, q.grad = Tensor(g), torch.tensor(g)
-    ours.append(nn.Parameter(Tensor.zeros(2)))  # a parameter without a gradient is skipped
+    ours.append(nn.Parameter(edugrad.zeros(2)))  # a parameter without a gradient is skipped
     total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-5)
@@ -534,8 +535,8 @@ def test_clip_grad_norm_matches_torch(norm_type: float, max_norm: float) -> None
 
 
 def test_clip_grad_norm_edge_cases() -> None:
-    assert nn.utils.clip_grad_norm_([nn.Parameter(Tensor.ones(2))], 1.0).item() == 0.0
-    p = nn.Parameter(Tensor.ones(2))
+    assert nn.utils.clip_grad_norm_([nn.Parameter(edugrad.ones(2))], 1.0).item() == 0.0
+    p = nn.Parameter(edugrad.ones(2))
     p.grad = Tensor([math.inf, 1.0])
     with pytest.raises(RuntimeError, match="inf"):
         nn.utils.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)

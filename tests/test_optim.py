@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import edugrad
 from edugrad import Tensor, nn, optim, serialization
 from edugrad.optim import lr_scheduler
 
@@ -180,7 +181,7 @@ def test_zero_grad_and_closure() -> None:
     params = edugrad_params()
     opt = optim.SGD(params, lr=0.1)
     for p in params:
-        p.grad = Tensor.ones(*p.shape)
+        p.grad = edugrad.ones(*p.shape)
     opt.zero_grad(set_to_none=False)
     assert all(p.grad is not None and not p.grad.numpy().any() for p in params)
     opt.zero_grad()
@@ -198,7 +199,7 @@ def test_zero_grad_and_closure() -> None:
 
 
 def test_optimizer_errors() -> None:
-    p = Tensor.ones(2, requires_grad=True)
+    p = edugrad.ones(2, requires_grad=True)
     with pytest.raises(TypeError, match="single Tensor"):
         optim.SGD(p)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="empty"):
@@ -245,8 +246,8 @@ SCHEDULES: list[tuple[str, Callable[[Any, Any], Any]]] = [
 
 @pytest.mark.parametrize("make", [s[1] for s in SCHEDULES], ids=[s[0] for s in SCHEDULES])
 def test_scheduler_matches_torch(make: Callable[[Any, Any], Any]) -> None:
-    ours_opt = optim.SGD([{"params": [Tensor.ones(1, requires_grad=True)]},
-                          {"params": [Tensor.ones(1, requires_grad=True)], "lr": 0.5}], lr=0.1)
+    ours_opt = optim.SGD([{"params": [edugrad.ones(1, requires_grad=True)]},
+                          {"params": [edugrad.ones(1, requires_grad=True)], "lr": 0.5}], lr=0.1)
     theirs_opt = torch.optim.SGD([{"params": [torch.ones(1, requires_grad=True)]},
                                   {"params": [torch.ones(1, requires_grad=True)], "lr": 0.5}], lr=0.1)
     ours, theirs = make(lr_scheduler, ours_opt), make(torch.optim.lr_scheduler, theirs_opt)
@@ -262,7 +263,7 @@ def test_scheduler_matches_torch(make: Callable[[Any, Any], Any]) -> None:
 
 def test_scheduler_state_dict_resumes() -> None:
     def build() -> tuple[optim.SGD, Any]:
-        opt = optim.SGD([Tensor.ones(1, requires_grad=True)], lr=0.1)
+        opt = optim.SGD([edugrad.ones(1, requires_grad=True)], lr=0.1)
         warmup, cosine = lr_scheduler.LinearLR(opt, 0.1, total_iters=3), lr_scheduler.CosineAnnealingLR(opt, 8)
         return opt, lr_scheduler.SequentialLR(opt, [warmup, cosine], milestones=[3])
 
@@ -285,7 +286,7 @@ def test_scheduler_state_dict_resumes() -> None:
 
 
 def test_scheduler_errors() -> None:
-    opt = optim.SGD([Tensor.ones(1, requires_grad=True)], lr=0.1)
+    opt = optim.SGD([edugrad.ones(1, requires_grad=True)], lr=0.1)
     with pytest.raises(TypeError, match="Optimizer"):
         lr_scheduler.StepLR("not an optimizer", 3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="start_factor"):
@@ -293,4 +294,4 @@ def test_scheduler_errors() -> None:
     with pytest.raises(ValueError, match="milestones"):
         lr_scheduler.SequentialLR(opt, [lr_scheduler.StepLR(opt, 2), lr_scheduler.StepLR(opt, 3)], milestones=[])
     with pytest.raises(KeyError, match="initial_lr"):
-        lr_scheduler.StepLR(optim.SGD([Tensor.ones(1, requires_grad=True)]), 2, last_epoch=4)
+        lr_scheduler.StepLR(optim.SGD([edugrad.ones(1, requires_grad=True)]), 2, last_epoch=4)

@@ -95,7 +95,7 @@ def test_failed_save_leaves_previous_checkpoint_and_no_temp_file(
         file.write(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "savez", write_half_then_fail)
+    monkeypatch.np.setattr("savez", write_half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         save({"epoch": 99}, path)
     monkeypatch.undo()

@@ -24,6 +24,7 @@ class TensorData(ABC):
 
     shape: Shape
     dtype: DType
+    device = "cpu"  # where the data lives: "cpu", or "cuda" for a backend that computes on a GPU
 
     # ---- load ops: the only way data comes into existence ----
     @classmethod

@@ -85,6 +85,7 @@ class TorchData(TensorData):
 
     __slots__ = ("tensor", "shape", "dtype")
     _generator = torch.Generator(device=DEVICE).manual_seed(0)
+    device = DEVICE.type  # where every tensor of this backend lives (edugrad/device.py)
 
     def __init__(self, tensor: torch.Tensor):
         self.tensor = tensor

@@ -24,7 +24,7 @@ class Sigmoid(Module):
 
 class SiLU(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return input.silu()
+        return F.silu(input)
 
 
 class GELU(Module):
@@ -37,7 +37,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, input: Tensor) -> Tensor:
-        return input.gelu(self.approximate)
+        return F.gelu(input, self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -49,7 +49,7 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
 
     def forward(self, input: Tensor) -> Tensor:
-        return input.leaky_relu(self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"

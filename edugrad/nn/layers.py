@@ -13,12 +13,23 @@ from typing import Any, Sequence
 
 from edugrad.nn import functional as F
 from edugrad.nn.module import Module, Parameter
-from edugrad.tensor import Tensor, _pair
+from edugrad.creation import arange, rand, randn
+from edugrad.tensor import Tensor, where
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (int(value[0]), int(value[1])) if isinstance(value, (tuple, list)) else (int(value), int(value))
+
+
+def _kaiming_uniform(*shape: int, a: float) -> Tensor:
+    """U(-b, b), b = gain * sqrt(3 / fan_in): PyTorch's default init for Linear and Conv weights."""
+    bound = math.sqrt(2.0 / (1 + a * a)) * math.sqrt(3.0 / math.prod(shape[1:]))
+    return rand(*shape) * (2 * bound) - bound
 
 
 def _uniform_bias(size: int, fan_in: int) -> Parameter:
     bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-    return Parameter(Tensor.uniform(size, low=-bound, high=bound))
+    return Parameter(rand(size) * (2 * bound) - bound)
 
 
 class Identity(Module):
@@ -40,7 +51,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(Tensor.kaiming_uniform(out_features, in_features, a=math.sqrt(5)))
+        self.weight = Parameter(_kaiming_uniform(out_features, in_features, a=math.sqrt(5)))
         self.bias = _uniform_bias(out_features, in_features) if bias else None
 
     def forward(self, input: Tensor) -> Tensor:
@@ -68,7 +79,7 @@ class Conv2d(Module):
         self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
         self.padding = padding if isinstance(padding, str) else _pair(padding)
         kh, kw = self.kernel_size
-        self.weight = Parameter(Tensor.kaiming_uniform(out_channels, in_channels // groups, kh, kw, a=math.sqrt(5)))
+        self.weight = Parameter(_kaiming_uniform(out_channels, in_channels // groups, kh, kw, a=math.sqrt(5)))
         self.bias = _uniform_bias(out_channels, in_channels // groups * kh * kw) if bias else None
 
     def forward(self, input: Tensor) -> Tensor:
@@ -103,7 +114,7 @@ class ConvTranspose2d(Module):
         self.output_padding, self.dilation = _pair(output_padding), _pair(dilation)
         kh, kw = self.kernel_size
         # PyTorch takes fan_in from the weight's dim 1 here too: out_channels/groups * kh * kw.
-        self.weight = Parameter(Tensor.kaiming_uniform(in_channels, out_channels // groups, kh, kw, a=math.sqrt(5)))
+        self.weight = Parameter(_kaiming_uniform(in_channels, out_channels // groups, kh, kw, a=math.sqrt(5)))
         self.bias = _uniform_bias(out_channels, out_channels // groups * kh * kw) if bias else None
 
     def forward(self, input: Tensor) -> Tensor:
@@ -162,9 +173,9 @@ class Embedding(Module):
                                  f"{num_embeddings} embeddings")
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        weight = Tensor.randn(num_embeddings, embedding_dim)
+        weight = randn(num_embeddings, embedding_dim)
         if padding_idx is not None:  # the padding row starts at zero, as in PyTorch
-            weight = Tensor.where(Tensor.arange(num_embeddings).reshape(-1, 1) == padding_idx, 0.0, weight)
+            weight = where(arange(num_embeddings).reshape(-1, 1) == padding_idx, 0.0, weight)
         self.weight = Parameter(weight)
 
     def forward(self, input: Tensor) -> Tensor:

@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from edugrad.backend.base import TensorData
+from edugrad.creation import zeros_like
+from edugrad.autograd import no_grad
 from edugrad.tensor import Tensor
 
 
@@ -30,11 +31,6 @@ class Parameter(Tensor):
 
     def __init__(self, data: Any, requires_grad: bool = True):
         super().__init__(data.detach() if isinstance(data, Tensor) else data, requires_grad=requires_grad)
-
-    @classmethod
-    def from_data(cls, data: TensorData, requires_grad: bool = False) -> Tensor:
-        # Function.apply and autograd build results as type(first input).from_data: keep those plain.
-        return Tensor.from_data(data, requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -259,13 +255,12 @@ class Module:
     # ------------------------------------------------------------ modes and gradients
     def train(self, mode: bool = True) -> Module:
         """Switch this module and all inside it to training mode (dropout on, batch statistics in
-        BatchNorm), or to evaluation mode with mode=False. Also sets the global `Tensor.training`
-        that a bare `Tensor.dropout()` follows."""
+        BatchNorm), or to evaluation mode with mode=False. Each module's `training` is the only
+        record of the mode: layers pass it to the functions that care (F.dropout(..., training=))."""
         if not isinstance(mode, bool):
             raise ValueError(f"train: mode must be a bool, got {mode!r}")
         for module in self.modules():
             module.training = mode
-        Tensor.training = mode
         return self
 
     def eval(self) -> Module:
@@ -275,7 +270,7 @@ class Module:
         """Forget every parameter's gradient (backward accumulates into .grad)."""
         for param in self.parameters():
             if param.grad is not None:
-                param.grad = None if set_to_none else param.grad.zeros_like()
+                param.grad = None if set_to_none else zeros_like(param.grad)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for param in self.parameters():
@@ -337,7 +332,8 @@ class Module:
         if problems:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems))
         for key, array in arrays.items():
-            targets[key].assign(Tensor(array, dtype=targets[key].dtype))
+            with no_grad():
+                targets[key].copy_(Tensor(array, dtype=targets[key].dtype))
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing

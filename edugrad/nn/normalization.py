@@ -7,6 +7,7 @@ from typing import Sequence
 from edugrad.nn import functional as F
 from edugrad.nn.module import Module, Parameter
 from edugrad.ops import DType
+from edugrad.creation import ones, zeros
 from edugrad.tensor import Tensor
 
 
@@ -31,11 +32,11 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(Tensor.ones(num_features)) if affine else None
-        self.bias = Parameter(Tensor.zeros(num_features)) if affine and bias else None
+        self.weight = Parameter(ones(num_features)) if affine else None
+        self.bias = Parameter(zeros(num_features)) if affine and bias else None
         track = track_running_stats
-        self.register_buffer("running_mean", Tensor.zeros(num_features) if track else None)
-        self.register_buffer("running_var", Tensor.ones(num_features) if track else None)
+        self.register_buffer("running_mean", zeros(num_features) if track else None)
+        self.register_buffer("running_var", ones(num_features) if track else None)
         self.register_buffer("num_batches_tracked", Tensor(0, dtype=DType.int64) if track else None)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -47,7 +48,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: expected {self.num_features} channels in dim 1, got shape {input.shape}")
         momentum = self.momentum
         if self.training and self.num_batches_tracked is not None:
-            self.num_batches_tracked.assign(self.num_batches_tracked + 1)
+            self.num_batches_tracked.add_(1)
             if momentum is None:  # a cumulative average: batch k gets weight 1/k
                 momentum = 1.0 / self.num_batches_tracked.item()
         use_batch_stats = self.training or self.running_mean is None
@@ -82,8 +83,8 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        self.weight = Parameter(Tensor.ones(*shape)) if elementwise_affine else None
-        self.bias = Parameter(Tensor.zeros(*shape)) if elementwise_affine and bias else None
+        self.weight = Parameter(ones(*shape)) if elementwise_affine else None
+        self.bias = Parameter(zeros(*shape)) if elementwise_affine and bias else None
 
     def forward(self, input: Tensor) -> Tensor:
         if input.shape[input.ndim - len(self.normalized_shape):] != self.normalized_shape:

@@ -6,6 +6,7 @@ import math
 from typing import Iterable
 
 from edugrad.autograd import no_grad
+from edugrad.creation import stack
 from edugrad.tensor import Tensor
 
 
@@ -27,11 +28,11 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
         return Tensor(0.0)
     grads = [grad for _, grad in pairs]
     if norm_type == math.inf:
-        total = Tensor.stack([g.abs().amax() for g in grads]).amax()
+        total = stack([g.abs().amax() for g in grads]).amax()
     elif norm_type == 2.0:
-        total = Tensor.stack([(g * g).sum() for g in grads]).sum().sqrt()
+        total = stack([(g * g).sum() for g in grads]).sum().sqrt()
     else:
-        total = Tensor.stack([(g.abs() ** norm_type).sum() for g in grads]).sum() ** (1.0 / norm_type)
+        total = stack([(g.abs() ** norm_type).sum() for g in grads]).sum() ** (1.0 / norm_type)
     norm = total.item()
     if error_if_nonfinite and not math.isfinite(norm):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {norm}; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from edugrad.creation import zeros_like
 from edugrad.autograd import no_grad
 from edugrad.optim.optimizer import Optimizer, ParamsT
 
@@ -49,9 +50,9 @@ class Adam(Optimizer):
                     g = g + weight_decay * param
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state.update(step=0, exp_avg=p.zeros_like(), exp_avg_sq=p.zeros_like())
+                    state.update(step=0, exp_avg=zeros_like(p), exp_avg_sq=zeros_like(p))
                     if amsgrad:
-                        state["max_exp_avg_sq"] = p.zeros_like()
+                        state["max_exp_avg_sq"] = zeros_like(p)
                 state["step"] += 1
                 t = state["step"]
                 m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * g
@@ -61,7 +62,7 @@ class Adam(Optimizer):
                 denominator = v.sqrt() * (1 / math.sqrt(1 - beta2 ** t)) + eps
                 if weight_decay and decoupled:
                     param = param * (1 - lr * weight_decay)
-                p.assign(param - (lr / (1 - beta1 ** t)) * m / denominator)
+                p.copy_(param - (lr / (1 - beta1 ** t)) * m / denominator)
         return loss
 
 

@@ -1,7 +1,7 @@
 """`Optimizer`: the base class that holds parameter groups and per-parameter state.
 
 Subclasses write only `step()`: the update rule, with Tensor operations on detached values, run
-under no_grad. Each update replaces a parameter's data in place (`p.assign(...)`), so the model
+under no_grad. Each update replaces a parameter's data in place (`p.copy_(...)`), so the model
 and the optimizer keep holding the same tensor objects.
 
 Parameters come as an iterable of tensors, or as a list of dicts ("parameter groups"), each with
@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from edugrad.creation import zeros_like
 from edugrad.autograd import enable_grad
 from edugrad.tensor import Tensor
 
@@ -77,7 +78,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    p.grad = None if set_to_none else p.grad.zeros_like()
+                    p.grad = None if set_to_none else zeros_like(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns closure() if given (it recomputes the loss)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from edugrad.creation import zeros_like
 from edugrad.autograd import no_grad
 from edugrad.optim.optimizer import Optimizer, ParamsT
 
@@ -40,11 +41,11 @@ class RMSprop(Optimizer):
                     g = g + weight_decay * p.detach()
                 state = self.state.setdefault(p, {})
                 if not state:
-                    state.update(step=0, square_avg=p.zeros_like())
+                    state.update(step=0, square_avg=zeros_like(p))
                     if momentum > 0:
-                        state["momentum_buffer"] = p.zeros_like()
+                        state["momentum_buffer"] = zeros_like(p)
                     if centered:
-                        state["grad_avg"] = p.zeros_like()
+                        state["grad_avg"] = zeros_like(p)
                 state["step"] += 1
                 v = state["square_avg"] = alpha * state["square_avg"] + (1 - alpha) * (g * g)
                 if centered:
@@ -53,7 +54,7 @@ class RMSprop(Optimizer):
                 denominator = v.sqrt() + eps
                 if momentum > 0:
                     velocity = state["momentum_buffer"] = momentum * state["momentum_buffer"] + g / denominator
-                    p.assign(p.detach() - lr * velocity)
+                    p.copy_(p.detach() - lr * velocity)
                 else:
-                    p.assign(p.detach() - lr * g / denominator)
+                    p.copy_(p.detach() - lr * g / denominator)
         return loss

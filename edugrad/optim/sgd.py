@@ -47,5 +47,5 @@ class SGD(Optimizer):
                         velocity = momentum * velocity + (d if dampening == 0 else (1 - dampening) * d)
                     state["momentum_buffer"] = velocity
                     d = d + momentum * velocity if nesterov else velocity
-                p.assign(p.detach() - lr * d)
+                p.copy_(p.detach() - lr * d)
         return loss
