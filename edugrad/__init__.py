@@ -12,6 +12,8 @@ from edugrad.gradcheck import GradcheckError, gradcheck
 from edugrad.graph import draw_graph, graph
 from edugrad.ops import DType
 from edugrad.tensor import Tensor
+from edugrad.serialization import load, save
+from edugrad import utils
 
 float32, float64, int32, int64, bool_ = DType.float32, DType.float64, DType.int32, DType.int64, DType.bool
 manual_seed = Tensor.manual_seed
