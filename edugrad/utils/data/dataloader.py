@@ -39,7 +39,7 @@ def _is_text_or_object(array: np.ndarray | np.generic) -> bool:
     return array.dtype.kind in "SaUO"
 
 
-def as_tensor(array: np.ndarray) -> Tensor:
+def _as_tensor(array: np.ndarray) -> Tensor:
     """A Tensor of the array's own dtype, as ``torch.as_tensor`` keeps it (``Tensor(array)`` alone
     would make float64 float32); dtypes edugrad lacks go to its nearest (uint8 -> int64)."""
     names = {dtype.value for dtype in DType}
@@ -52,7 +52,7 @@ def _stack(arrays: list[np.ndarray]) -> Tensor:
         if array.shape != arrays[0].shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(arrays[0].shape)} at "
                                f"entry 0 and {list(array.shape)} at entry {entry}")
-    return as_tensor(np.stack(arrays))
+    return _as_tensor(np.stack(arrays))
 
 
 def default_collate(batch: Sequence[Any]) -> Any:
@@ -79,7 +79,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
             raise TypeError(COLLATE_TYPES.format(elem.dtype))
         return _stack([np.asarray(sample) for sample in batch])
     if isinstance(elem, float):
-        return as_tensor(np.array(batch, dtype=np.float64))
+        return _as_tensor(np.array(batch, dtype=np.float64))
     if isinstance(elem, int):
         return Tensor(list(batch))  # int64, or bool for bools (or float32 if floats follow), as torch.tensor infers
     if isinstance(elem, (str, bytes)):
@@ -99,7 +99,7 @@ def default_convert(data: Any) -> Any:
     """Turn numpy arrays (and numpy scalars) inside one sample into Tensors, leaving the rest:
     the collate function when ``batch_size=None`` turns batching off."""
     if isinstance(data, (np.ndarray, np.generic)) and not isinstance(data, (np.str_, np.bytes_)):
-        return data if _is_text_or_object(data) else as_tensor(np.asarray(data))
+        return data if _is_text_or_object(data) else _as_tensor(np.asarray(data))
     if isinstance(data, collections.abc.Mapping):
         return {key: default_convert(value) for key, value in data.items()}
     if isinstance(data, tuple) and hasattr(data, "_fields"):
