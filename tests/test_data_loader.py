@@ -340,3 +340,12 @@ def test_a_training_loop_over_a_dataloader_matches_torch() -> None:
                    reference, torch.optim.SGD(reference.parameters(), lr=0.1), torch.nn.MSELoss(), lambda t: t)
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
     assert ours[-1] < 0.1 * ours[0]
+
+
+def test_worker_and_memory_options_change_nothing() -> None:
+    """Loading runs in the calling process: num_workers and pin_memory give the same batches."""
+    dataset = TensorDataset(Tensor(np.arange(10.0)))
+    plain = [batch[0].tolist() for batch in DataLoader(dataset, batch_size=3)]
+    options = DataLoader(dataset, batch_size=3, num_workers=2, pin_memory=True, persistent_workers=True,
+                         prefetch_factor=2)
+    assert [batch[0].tolist() for batch in options] == plain
