@@ -25,8 +25,9 @@ from tqdm import tqdm  # noqa: E402
 
 import edugrad  # noqa: E402
 from edugrad import Tensor, nn, optim  # noqa: E402
-from edugrad.datasets import DataLoader, load_mnist  # noqa: E402
+from edugrad.datasets import load_mnist  # noqa: E402
 from edugrad.serialization import load, save  # noqa: E402
+from edugrad.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 MEAN, STD = 0.1307, 0.3081  # of the MNIST training pixels, scaled to [0, 1]
 
@@ -46,9 +47,9 @@ def normalize(images: np.ndarray) -> np.ndarray:
     return ((images.astype(np.float32) / 255.0 - MEAN) / STD)[:, None, :, :]
 
 
-def train_epoch(model: nn.Module, optimizer: optim.Optimizer, batches: Iterable[tuple[np.ndarray, np.ndarray]],
+def train_epoch(model: nn.Module, optimizer: optim.Optimizer, batches: Iterable[tuple[Tensor, Tensor]],
                 progress: tqdm, history: dict[str, list[float]]) -> None:
-    """One pass over `batches`: any iterable of (images, labels) numpy pairs will do."""
+    """One pass over `batches`: any iterable of (images, labels) pairs, Tensors or numpy arrays, will do."""
     model.train()
     loss_fn = nn.CrossEntropyLoss()
     seen = correct = 0
@@ -76,8 +77,8 @@ def evaluate(model: nn.Module, images: np.ndarray, labels: np.ndarray, batch_siz
     """Fraction of images whose predicted digit is right."""
     model.eval()
     correct = 0
-    for x, y in DataLoader(images, labels, batch_size=batch_size):
-        correct += int((model(Tensor(x)).argmax(1).numpy() == y).sum())
+    for x, y in DataLoader(TensorDataset(Tensor(images), Tensor(labels)), batch_size=batch_size):
+        correct += int((model(x).argmax(1) == y).sum().item())
     return correct / len(labels)
 
 
@@ -132,7 +133,7 @@ def main() -> None:
         model.load_state_dict(checkpoint["model"])
         print(f"Loaded {args.load}")
     else:
-        batches = DataLoader(train_x, train_y, batch_size=args.batch_size, shuffle=True, seed=args.seed)
+        batches = DataLoader(TensorDataset(Tensor(train_x), Tensor(train_y)), batch_size=args.batch_size, shuffle=True)
         history: dict[str, list[float]] = {"loss": [], "train_accuracy": [], "test_accuracy": []}
         start = time.perf_counter()
         for epoch in range(1, epochs + 1):

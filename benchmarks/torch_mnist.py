@@ -8,8 +8,9 @@ import argparse
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, TensorDataset
 
-from edugrad.datasets import DataLoader, load_mnist
+from edugrad.datasets import load_mnist
 
 MEAN, STD = 0.1307, 0.3081
 
@@ -26,17 +27,18 @@ def main() -> None:
     model = tnn.Sequential(tnn.Conv2d(1, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(16, 32, 5), tnn.ReLU(),
                            tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(32 * 4 * 4, 10))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    train = TensorDataset(torch.from_numpy(train_x), torch.from_numpy(train_labels.copy()))
+    test = TensorDataset(torch.from_numpy(test_x), torch.from_numpy(test_labels.copy()))
     for _ in range(args.epochs):
         model.train()
-        for x, y in DataLoader(train_x, train_labels, batch_size=128, shuffle=True, seed=0):
-            loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x)), torch.from_numpy(y))
+        for x, y in DataLoader(train, batch_size=128, shuffle=True):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
     model.eval()
     with torch.no_grad():
-        correct = sum(int((model(torch.from_numpy(x)).argmax(1).numpy() == y).sum())
-                      for x, y in DataLoader(test_x, test_labels, batch_size=1000))
+        correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in DataLoader(test, batch_size=1000))
     print(f"Test accuracy: {100 * correct / len(test_labels):.2f}%")
 
 

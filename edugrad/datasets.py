@@ -1,4 +1,4 @@
-"""Datasets for the examples, checked before use, and a small DataLoader to batch them.
+"""Datasets for the examples, checked before use.
 
 The data lives in the repository's top-level ``data/`` folder, outside the package, so an
 installed wheel stays small. Every loader looks for it in, in order: the ``root`` argument, the
@@ -8,6 +8,9 @@ Each file is verified against a SHA-256 checksum written into this module, so a 
 a flipped byte is reported with the file's path and the fix, instead of surfacing later as a
 model that mysteriously fails to learn. A file that is absent is downloaded from public mirrors
 (unless ``download=False`` or ``EDUGRAD_NO_DOWNLOAD=1``), verified the same way, then saved.
+
+The loaders return numpy arrays; to batch them, wrap them as Tensors in
+``edugrad.utils.data.TensorDataset`` and iterate a ``DataLoader`` over it, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import math
 import os
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -28,7 +31,7 @@ import numpy as np
 
 from edugrad.serialization import write_atomically
 
-__all__ = ["DataLoader", "DatasetError", "load_mnist", "load_tinyshakespeare"]
+__all__ = ["DatasetError", "load_mnist", "load_tinyshakespeare"]
 
 
 class DatasetError(RuntimeError):
@@ -125,57 +128,6 @@ def load_tinyshakespeare(root: str | Path | None = None, download: bool = True) 
     return _text_cache[path]
 
 
-class DataLoader:
-    """Iterate over aligned arrays in mini-batches, like ``torch.utils.data.DataLoader``.
-
-    ``DataLoader(images, labels, batch_size=64, shuffle=True, seed=0)`` yields tuples
-    ``(image_batch, label_batch)``, slicing every array along its first dimension at the same
-    positions. With ``shuffle`` each pass draws a new order from a generator seeded once here,
-    so epochs differ from each other yet a run with the same seed repeats exactly. The last
-    batch is smaller when the length does not divide evenly, unless ``drop_last`` drops it.
-    """
-
-    def __init__(
-        self,
-        *arrays: np.ndarray,
-        batch_size: int,
-        shuffle: bool = False,
-        seed: int | None = None,
-        drop_last: bool = False,
-    ) -> None:
-        if not arrays:
-            raise ValueError("DataLoader: give at least one array to batch")
-        self.arrays = tuple(np.asarray(array) for array in arrays)
-        if any(array.ndim == 0 for array in self.arrays):
-            raise ValueError("DataLoader: every array needs a first dimension to batch along")
-        lengths = [len(array) for array in self.arrays]
-        if len(set(lengths)) != 1:
-            raise ValueError(f"DataLoader: arrays must have the same length, got lengths {lengths}")
-        if batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be at least 1, got {batch_size}")
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
-        self._rng = np.random.default_rng(seed)
-
-    def __len__(self) -> int:
-        """The number of batches one pass yields."""
-        length = len(self.arrays[0])
-        if self.drop_last:
-            return length // self.batch_size
-        return math.ceil(length / self.batch_size)
-
-    def __iter__(self) -> Iterator[tuple[np.ndarray, ...]]:
-        order = self._rng.permutation(len(self.arrays[0])) if self.shuffle else None
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            stop = start + self.batch_size
-            if order is None:
-                yield tuple(array[start:stop] for array in self.arrays)
-            else:
-                indices = order[start:stop]
-                yield tuple(array[indices] for array in self.arrays)
-
-
 def _downloads_disabled() -> bool:
     """Whether $EDUGRAD_NO_DOWNLOAD forbids network access (set it to 1 on offline machines)."""
     return os.environ.get("EDUGRAD_NO_DOWNLOAD", "") not in ("", "0")
@@ -190,9 +142,16 @@ def _load_verified(
     download is saved only once it has passed `decode`, so a bad mirror leaves nothing behind.
     """
     checkout = f"`git checkout data/{path.parent.name}/{path.name}`"
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder, but the dataset file of that name should be there. Move the folder "
+                           f"away, then restore the file with {checkout} or load again to download it.")
     if path.exists():
         try:
-            return decode(path.read_bytes())
+            raw = path.read_bytes()
+        except OSError as error:  # e.g. no permission to read it
+            raise DatasetError(f"{path} cannot be read: {error}") from error
+        try:
+            return decode(raw)
         except ValueError as error:
             raise DatasetError(
                 f"{path} is damaged: {error}. Restore it with {checkout} (or re-copy it from the "

@@ -31,7 +31,8 @@ def train_mlp(train_size: int, test_size: int, width: int, batch_size: int, epoc
     import edugrad
     from edugrad import Tensor, nn, optim
     from edugrad.backend import get_backend
-    from edugrad.datasets import DataLoader, load_mnist
+    from edugrad.datasets import load_mnist
+    from edugrad.utils.data import DataLoader, TensorDataset
 
     def flat(images: np.ndarray) -> np.ndarray:
         return ((images.astype(np.float32) / 255.0 - MEAN) / STD).reshape(len(images), 784)
@@ -40,8 +41,8 @@ def train_mlp(train_size: int, test_size: int, width: int, batch_size: int, epoc
     edugrad.manual_seed(0)
     model = nn.Sequential(nn.Linear(784, width), nn.ReLU(), nn.Linear(width, 10))
     optimizer = optim.Adam(model.parameters(), lr=lr)
-    batches = DataLoader(flat(train_images[:train_size]), train_labels[:train_size], batch_size=batch_size,
-                         shuffle=True, seed=0)
+    batches = DataLoader(TensorDataset(Tensor(flat(train_images[:train_size])), Tensor(train_labels[:train_size])),
+                         batch_size=batch_size, shuffle=True)
     epoch_losses = []
     for _ in range(epochs):
         losses = []

@@ -1,4 +1,4 @@
-"""Tests for edugrad.datasets: verified loading, damage reports, downloads and the DataLoader.
+"""Tests for edugrad.datasets: verified loading, damage reports and downloads (the DataLoader: test_data_loader.py).
 
 No test reaches the network: `urlopen` is replaced for every test, by a refusal by default and by
 a fake mirror in the download tests.
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from edugrad import datasets
-from edugrad.datasets import DataLoader, DatasetError, load_mnist, load_tinyshakespeare
+from edugrad.datasets import DatasetError, load_mnist, load_tinyshakespeare
 
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 LABELS = "t10k-labels-idx1-ubyte.gz"
@@ -181,63 +181,18 @@ def test_tinyshakespeare_loads_and_detects_corruption(tmp_path: Path) -> None:
         load_tinyshakespeare(tmp_path)
 
 
-def test_dataloader_batches_in_order() -> None:
-    x = np.arange(10)
-    y = x * 2
-    batches = list(DataLoader(x, y, batch_size=4))
-    assert [len(bx) for bx, _ in batches] == [4, 4, 2]
-    np.testing.assert_array_equal(np.concatenate([bx for bx, _ in batches]), x)
-    for bx, by in batches:
-        np.testing.assert_array_equal(by, bx * 2)
+@pytest.mark.parametrize("download", [False, True])
+def test_a_folder_where_a_file_should_be_is_named(mnist_root: Path, download: bool) -> None:
+    """Not IsADirectoryError: the message names the folder, and nothing is downloaded over it."""
+    path = mnist_root / "mnist" / LABELS
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(DatasetError, match=re.escape(str(path.resolve())) + r" is a folder, but the dataset file"):
+        load_mnist(mnist_root, download=download)
 
 
-def test_dataloader_drop_last() -> None:
-    loader = DataLoader(np.arange(10), batch_size=4, drop_last=True)
-    assert [len(batch) for (batch,) in loader] == [4, 4]
-
-
-@pytest.mark.parametrize(
-    "length, batch_size, drop_last, expected",
-    [(10, 4, False, 3), (10, 4, True, 2), (8, 4, False, 2), (8, 4, True, 2), (3, 5, True, 0),
-     (3, 5, False, 1), (0, 2, False, 0)],
-)
-def test_dataloader_len(length: int, batch_size: int, drop_last: bool, expected: int) -> None:
-    loader = DataLoader(np.zeros((length, 2)), batch_size=batch_size, drop_last=drop_last)
-    assert len(loader) == expected == len(list(loader))
-
-
-def test_dataloader_shuffle_is_reproducible_and_reshuffles_each_epoch() -> None:
-    x = np.arange(100)
-    y = -x
-
-    def two_epochs(seed: int) -> list[np.ndarray]:
-        loader = DataLoader(x, y, batch_size=32, shuffle=True, seed=seed)
-        epochs = []
-        for _ in range(2):
-            pairs = list(loader)
-            for bx, by in pairs:
-                np.testing.assert_array_equal(by, -bx)
-            epochs.append(np.concatenate([bx for bx, _ in pairs]))
-        return epochs
-
-    first, second = two_epochs(seed=0)
-    again_first, again_second = two_epochs(seed=0)
-    np.testing.assert_array_equal(first, again_first)
-    np.testing.assert_array_equal(second, again_second)
-    np.testing.assert_array_equal(np.sort(first), x)
-    assert not np.array_equal(first, second), "each epoch should draw a new order"
-    assert not np.array_equal(first, x), "shuffle should change the order"
-
-
-@pytest.mark.parametrize(
-    "arrays, batch_size, message",
-    [
-        ((np.zeros(3), np.zeros(4)), 2, "same length"),
-        ((np.zeros(3),), 0, "batch_size"),
-        ((), 2, "at least one array"),
-        ((np.float64(1.0),), 2, "first dimension"),
-    ],
-)
-def test_dataloader_errors(arrays: tuple[np.ndarray, ...], batch_size: int, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        DataLoader(*arrays, batch_size=batch_size)
+def test_a_folder_where_tinyshakespeare_should_be_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "tinyshakespeare" / "input.txt"
+    path.mkdir(parents=True)
+    with pytest.raises(DatasetError, match=re.escape(str(path.resolve())) + r" is a folder"):
+        load_tinyshakespeare(tmp_path, download=False)

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 import edugrad
-from edugrad import optim
-from edugrad.datasets import DataLoader, load_mnist
+from edugrad import Tensor, optim
+from edugrad.datasets import load_mnist
+from edugrad.utils.data import DataLoader, TensorDataset
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "applications"))
@@ -35,8 +36,8 @@ def train_briefly(kind: str, train_count: int, test_count: int) -> tuple[float, 
     model = learn_mnist.make_model(kind)
     optimizer = optim.Adam(model.parameters(), lr=2e-3)
     history: dict[str, list[float]] = {"loss": [], "train_accuracy": []}
-    batches = DataLoader(learn_mnist.normalize(train_images[:train_count]), train_labels[:train_count],
-                         batch_size=64, shuffle=True, seed=0)
+    batches = DataLoader(TensorDataset(Tensor(learn_mnist.normalize(train_images[:train_count])),
+                                       Tensor(train_labels[:train_count])), batch_size=64, shuffle=True)
     learn_mnist.train_epoch(model, optimizer, batches, Silent(), history)  # type: ignore[arg-type]
     accuracy = learn_mnist.evaluate(model, learn_mnist.normalize(test_images[:test_count]), test_labels[:test_count])
     return accuracy, history["loss"]
