@@ -626,12 +626,17 @@ def polynomial(x: TensorData, coefficients: Sequence[float]) -> TensorData:
 def power(x: TensorData, n: int) -> TensorData:
     """x^n for an integer n by repeated squaring (x^13 = x^8 x^4 x): about 2 log2(n) multiplies,
     exact wherever the products are, and x^0 = 1 (0^0 too). A negative n gives 1 / x^|n|."""
-    out = full_like(x, 1)
-    square = x
-    for bit in bin(abs(n))[:1:-1]:  # the bits of |n|, lowest first
+    if n == 0:
+        return full_like(x, 1)
+    out: TensorData | None = None
+    square = x  # x^1, x^2, x^4, ...
+    bits = bin(abs(n))[:1:-1]  # the bits of |n|, lowest first
+    for k, bit in enumerate(bits):
         if bit == "1":
-            out = out.binary(BinaryOps.MUL, square)
-        square = square.binary(BinaryOps.MUL, square)
+            out = square if out is None else out.binary(BinaryOps.MUL, square)
+        if k < len(bits) - 1:
+            square = square.binary(BinaryOps.MUL, square)
+    assert out is not None
     return out.unary(UnaryOps.RECIPROCAL) if n < 0 else out
 
 
