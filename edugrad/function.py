@@ -575,8 +575,9 @@ class Tanh(Function):
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # erf(x) = 2/sqrt(pi) * sum over n of (-1)^n x^(2n+1) / (n! (2n+1)). For |x| < 1 the terms after
-# n = 12 are below 1e-10 of the sum: 13 terms, evaluated as a polynomial in x^2 (Horner's rule).
-ERF_SERIES = [TWO_OVER_SQRT_PI * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(13)]
+# n = 10 add up to less than 1e-9 of the sum (a float32 ulp is 6e-8 of it): 11 terms, evaluated
+# as a polynomial in x^2 by Horner's rule.
+ERF_SERIES = [TWO_OVER_SQRT_PI * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(11)]
 # erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), for z >= 0: Numerical Recipes' Chebyshev fit
 # (Press et al., 2nd ed., 6.2), within 1.2e-7 of erfc(z), relatively, for every z. Used for
 # |x| >= 1 only, where erfc(x) <= 0.16, so erf = 1 - erfc is within 2e-8 of erf(x) >= 0.84.
@@ -590,7 +591,8 @@ class Erf(Function):
     No backend primitive: numpy has no erf, so any backend would compute it from polynomials like
     these. They are evaluated in float64 and rounded once to x's dtype: a float32 result is within
     one unit in the last place, near 0 too (where 1 - erfc cancelled: 8x off at 1e-8). Float64
-    results are as good as float32 ones, not better."""
+    results are as good as float32 ones (~1e-8 relative), not better. The price: ~50 float64 ops,
+    about 3x the time of the float32 approximation it replaces."""
 
     def forward(self, x: TensorData) -> TensorData:
         self.x = x
