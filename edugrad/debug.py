@@ -36,7 +36,7 @@ import numpy as np
 from edugrad.backend import get_backend
 from edugrad.backend.base import Shape, TensorData
 from edugrad.autograd import Function, GradMode, Grads
-from edugrad.ops import CastOps, ContractOps, DType, LoadOps, MovementOps, Op, TernaryOps
+from edugrad.ops import CastOps, ContractOps, DType, IndexOps, LoadOps, MovementOps, Op, TernaryOps
 
 # The TensorData methods that are primitive ops. unary, binary and reduce take the op as their
 # first argument; each of the others is one op.
@@ -47,6 +47,7 @@ PRIMITIVE_METHODS: dict[str, Op | None] = {
     "pad": MovementOps.PAD, "shrink": MovementOps.SHRINK, "stride": MovementOps.STRIDE,
     "window": MovementOps.WINDOW,
     "cast": CastOps.CAST, "matmul": ContractOps.MATMUL,
+    "gather": IndexOps.GATHER, "scatter_add": IndexOps.SCATTER_ADD,
     "const": LoadOps.CONST, "random": LoadOps.RANDOM, "from_host": LoadOps.FROM_HOST,
 }
 # Ops whose output can share the input's memory instead of allocating (numpy: always, for these).

@@ -9,14 +9,11 @@ here: edugrad computes in float32 and float64.
 from __future__ import annotations
 
 import builtins
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 import numpy as np
 
 from edugrad.ops import DType
-
-if TYPE_CHECKING:
-    from edugrad.tensor import Tensor
 
 Scalar = Union[int, float, bool]
 
@@ -106,34 +103,3 @@ def to_host_array(data: Any, dtype: DType | None) -> np.ndarray:
 def to_dtype_of(value: Scalar) -> DType:
     """The dtype PyTorch gives a Python number: bool, int64, or the default float."""
     return DType.bool if isinstance(value, bool) else DType.int64 if isinstance(value, int) else default_float()
-
-
-# ---------------------------------------------------------------- integer arithmetic, exact for int64
-
-
-def integer_division(x: Tensor, y: Tensor, rounding_mode: str) -> Tensor:
-    """x / y rounded toward -inf ('floor') or toward zero ('trunc'), as PyTorch. Integers go through
-    float64 division, exact while |x| < 2^53; dividing an integer by zero is an error, as in PyTorch."""
-    if rounding_mode not in ("floor", "trunc"):
-        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-    if x.dtype.is_float:
-        quotient = x / y
-        return quotient.floor() if rounding_mode == "floor" else quotient.trunc()
-    if (y == 0).any().item():
-        raise ZeroDivisionError(f"div: integer division by zero ({rounding_mode} rounding)")
-    x64, y64 = x.to(DType.int64), y.to(DType.int64)
-    # float64 division, truncated: exact while |x| < 2^53
-    guess = (x64.to(DType.float64) / y64.to(DType.float64)).trunc().to(DType.int64)
-    remainder = x64 - guess * y64
-    if rounding_mode == "floor":  # trunc rounded toward zero; floor goes one further when signs differ
-        guess = guess - ((remainder != 0) & ((remainder < 0) != (y64 < 0))).to(DType.int64)
-    return guess.to(x.dtype) if x.dtype != DType.bool else guess
-
-
-def bitwise_integer(x: Tensor, y: Tensor, op: str) -> Tensor:
-    """and/or/xor of integers bit by bit, from the host: there is no bitwise primitive."""
-    a, b = x.storage.data.to_host(), y.storage.data.to_host()
-    result = {"bitwise_and": np.bitwise_and, "bitwise_or": np.bitwise_or, "bitwise_xor": np.bitwise_xor}[op](a, b)
-    return x.new_tensor(result, dtype=x.dtype)
-
-

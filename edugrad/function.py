@@ -66,15 +66,14 @@ class Sqrt(Function):
 
 
 class Sin(Function):
-    """d/dx sin(x) = cos(x) = sin(pi/2 - x)"""
+    """d/dx sin(x) = cos(x)"""
 
     def forward(self, x: TensorData) -> TensorData:
         self.x = x
         return x.unary(UnaryOps.SIN)
 
     def backward(self, grad: TensorData) -> TensorData:
-        cos = full_like(self.x, math.pi / 2).binary(BinaryOps.SUB, self.x).unary(UnaryOps.SIN)
-        return grad.binary(BinaryOps.MUL, cos)
+        return grad.binary(BinaryOps.MUL, self.x.unary(UnaryOps.COS))
 
 
 class Exp(Function):
@@ -124,31 +123,6 @@ class Sigmoid(Function):
     def backward(self, grad: TensorData) -> TensorData:
         one_minus = full_like(self.out, 1.0).binary(BinaryOps.SUB, self.out)
         return grad.binary(BinaryOps.MUL, self.out.binary(BinaryOps.MUL, one_minus))
-
-
-class Pow(Function):
-    """x^p for a constant p, as sign * 2^(p log2 |x|);  d/dx x^p = p x^(p-1).
-    A Function so that the gradient at x = 0 is p * 0^(p-1) = 0 (for p > 1), not 0 * inf = nan."""
-
-    def forward(self, x: TensorData, exponent: float) -> TensorData:
-        self.x, self.exponent = x, exponent
-        return self.power(x, exponent)
-
-    def backward(self, grad: TensorData) -> TensorData:
-        slope = self.power(self.x, self.exponent - 1).binary(BinaryOps.MUL, full_like(grad, self.exponent))
-        return grad.binary(BinaryOps.MUL, slope)
-
-    @staticmethod
-    def power(x: TensorData, p: float) -> TensorData:
-        abs_x = x.binary(BinaryOps.MAX, x.unary(UnaryOps.NEG))
-        out = abs_x.unary(UnaryOps.LOG2).binary(BinaryOps.MUL, full_like(x, p)).unary(UnaryOps.EXP2)
-        if float(p).is_integer() and int(p) % 2 == 1:  # odd powers keep the sign: (-2)^3 = -8
-            negative = x.binary(BinaryOps.CMPLT, zeros_like(x))
-            return negative.where(out.unary(UnaryOps.NEG), out)
-        if not float(p).is_integer():  # a negative base to a fractional power is not real
-            negative = x.binary(BinaryOps.CMPLT, zeros_like(x))
-            return negative.where(full_like(out, math.nan), out)
-        return out
 
 
 # ---------------------------------------------------------------- binary (operands have equal shapes)
@@ -488,3 +462,288 @@ def im2col(windows: TensorData) -> TensorData:
     n, g, group_channels, out_h, out_w, kh, kw = windows.shape
     rows = windows.permute((1, 0, 3, 4, 2, 5, 6))  # (groups, N, H', W', C/groups, kh, kw)
     return rows.reshape((g, n * out_h * out_w, group_channels * kh * kw))
+
+
+# ---------------------------------------------------------------- exact: indexing, elementary functions, rounding
+# Functions that give PyTorch's values to the last bit or so, where compositions of the other
+# Functions rounded too early, computed 0 * inf, or went through float32 with integers.
+
+class Gather(Function):
+    """out = x's elements at `index` along `axis` (GATHER): out[i][j] = x[i][index[i][j]] for axis 1.
+    Each picked element's gradient is added back where it was read (SCATTER_ADD); repeats add up.
+    The index gets no gradient."""
+
+    def forward(self, x: TensorData, index: TensorData, axis: int) -> TensorData:
+        self.index, self.axis, self.in_shape = index, axis, x.shape
+        return x.gather(axis, index)
+
+    def backward(self, grad: TensorData) -> Grads:
+        return grad.scatter_add(self.axis, self.index, self.in_shape), None
+
+
+class Cos(Function):
+    """d/dx cos(x) = -sin(x)"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.x = x
+        return x.unary(UnaryOps.COS)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.binary(BinaryOps.MUL, self.x.unary(UnaryOps.SIN)).unary(UnaryOps.NEG)
+
+
+class Tanh(Function):
+    """d/dx tanh(x) = 1 - tanh(x)^2 = 1 - out^2"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.out = x.unary(UnaryOps.TANH)
+        return self.out
+
+    def backward(self, grad: TensorData) -> TensorData:
+        slope = full_like(self.out, 1.0).binary(BinaryOps.SUB, self.out.binary(BinaryOps.MUL, self.out))
+        return grad.binary(BinaryOps.MUL, slope)
+
+
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+# erf(x) = 2/sqrt(pi) * sum over n of (-1)^n x^(2n+1) / (n! (2n+1)). For |x| < 1 the terms after
+# n = 10 add up to less than 1e-9 of the sum (a float32 ulp is 6e-8 of it): 11 terms, evaluated
+# as a polynomial in x^2 by Horner's rule.
+ERF_SERIES = [TWO_OVER_SQRT_PI * (-1) ** n / (math.factorial(n) * (2 * n + 1)) for n in range(11)]
+# erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2), for z >= 0: Numerical Recipes' Chebyshev fit
+# (Press et al., 2nd ed., 6.2), within 1.2e-7 of erfc(z), relatively, for every z. Used for
+# |x| >= 1 only, where erfc(x) <= 0.16, so erf = 1 - erfc is within 2e-8 of erf(x) >= 0.84.
+ERFC_FIT = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
+            0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277]
+
+
+class Erf(Function):
+    """erf(x), the Gaussian integral;  d/dx erf(x) = 2/sqrt(pi) exp(-x^2).
+
+    No backend primitive: numpy has no erf, so any backend would compute it from polynomials like
+    these. They are evaluated in float64 and rounded once to x's dtype: a float32 result is within
+    one unit in the last place, near 0 too (where 1 - erfc cancelled: 8x off at 1e-8). Float64
+    results are as good as float32 ones (~1e-8 relative), not better. The price: ~50 float64 ops,
+    about 3x the time of the float32 approximation it replaces."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.x = x
+        wide = x.cast(DType.float64)
+        magnitude = wide.binary(BinaryOps.MAX, wide.unary(UnaryOps.NEG))
+        near_zero = magnitude.binary(BinaryOps.CMPLT, full_like(wide, 1.0))
+        # |x| < 1: the series, x * (c0 + c1 x^2 + c2 x^4 + ...)
+        squared = wide.binary(BinaryOps.MUL, wide)
+        series = polynomial(squared, ERF_SERIES).binary(BinaryOps.MUL, wide)
+        # |x| >= 1: 1 - erfc(|x|), given x's sign
+        t = full_like(wide, 1.0).binary(BinaryOps.ADD, magnitude.binary(BinaryOps.MUL, full_like(wide, 0.5)))
+        t = t.unary(UnaryOps.RECIPROCAL)
+        exponent = polynomial(t, ERFC_FIT).binary(BinaryOps.SUB, squared)
+        erfc = t.binary(BinaryOps.MUL, exponent.binary(BinaryOps.MUL, full_like(wide, LOG2_E)).unary(UnaryOps.EXP2))
+        tail = full_like(wide, 1.0).binary(BinaryOps.SUB, erfc)
+        tail = wide.binary(BinaryOps.CMPLT, zeros_like(wide)).where(tail.unary(UnaryOps.NEG), tail)
+        return near_zero.where(series, tail).cast(x.dtype)  # nan is not < 1: the tail keeps it nan
+
+    def backward(self, grad: TensorData) -> TensorData:
+        minus_squared = self.x.binary(BinaryOps.MUL, self.x).unary(UnaryOps.NEG)
+        density = minus_squared.binary(BinaryOps.MUL, full_like(self.x, LOG2_E)).unary(UnaryOps.EXP2)
+        return grad.binary(BinaryOps.MUL, density.binary(BinaryOps.MUL, full_like(self.x, TWO_OVER_SQRT_PI)))
+
+
+def polynomial(x: TensorData, coefficients: Sequence[float]) -> TensorData:
+    """c0 + c1 x + c2 x^2 + ... by Horner's rule: one multiply and one add per coefficient."""
+    out = full_like(x, coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        out = out.binary(BinaryOps.MUL, x).binary(BinaryOps.ADD, full_like(x, c))
+    return out
+
+
+def power(x: TensorData, n: int) -> TensorData:
+    """x^n for an integer n by repeated squaring (x^13 = x^8 x^4 x): about 2 log2(n) multiplies,
+    exact wherever the products are, and x^0 = 1 (0^0 too). A negative n gives 1 / x^|n|."""
+    if n == 0:
+        return full_like(x, 1)
+    out: TensorData | None = None
+    square = x  # x^1, x^2, x^4, ...
+    bits = bin(abs(n))[:1:-1]  # the bits of |n|, lowest first
+    for k, bit in enumerate(bits):
+        if bit == "1":
+            out = square if out is None else out.binary(BinaryOps.MUL, square)
+        if k < len(bits) - 1:
+            square = square.binary(BinaryOps.MUL, square)
+    assert out is not None
+    return out.unary(UnaryOps.RECIPROCAL) if n < 0 else out
+
+
+class IntPow(Function):
+    """x^n for a Python int n, by multiplying (`power`): 5.0 ** 3 is 125, not 2^(3 log2 5) =
+    124.99998, and int64 powers are exact (wrapping on overflow, as in PyTorch). float32 is
+    computed in float64 and rounded once. Ints take n >= 0 only (PyTorch refuses negative n).
+    d/dx x^n = n x^(n-1) (0 for n = 0, 0^0 included)."""
+
+    def forward(self, x: TensorData, exponent: int) -> TensorData:
+        self.x, self.exponent = x, exponent
+        return power(widened(x), exponent).cast(x.dtype)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        if self.exponent == 0:
+            return zeros_like(grad)
+        slope = power(widened(self.x), self.exponent - 1).binary(BinaryOps.MUL, full_like(widened(self.x), self.exponent))
+        return grad.binary(BinaryOps.MUL, slope.cast(grad.dtype))
+
+
+def widened(x: TensorData) -> TensorData:
+    """float32 as float64, to compute in and round once at the end; other dtypes as they are."""
+    return x.cast(DType.float64) if x.dtype == DType.float32 else x
+
+
+class Power(Function):
+    """x^y for float tensors of equal shape, with the special cases of C's pow (as PyTorch):
+    x^0 = 1 and 1^y = 1 even for nan, (-1)^inf = 1, a negative x keeps its sign for odd integer y
+    and gives nan for fractional y (but (-inf)^0.5 = inf). Otherwise 2^(y log2|x|), in float64 for float32 tensors, so
+    the result is rounded once (5.0 ** 3.0 is 125).
+    d/dx = y x^(y-1) (0 where y = 0);  d/dy = x^y ln x (0 where x = 0 and y >= 0, as PyTorch)."""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        self.x, self.y = x, y
+        self.out = real_power(widened(x), widened(y)).cast(x.dtype)
+        return self.out
+
+    def backward(self, grad: TensorData) -> Grads:
+        x, y = widened(self.x), widened(self.y)
+        zero = zeros_like(x)
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            slope = y.binary(BinaryOps.MUL, real_power(x, y.binary(BinaryOps.SUB, full_like(y, 1.0))))
+            slope = y.binary(BinaryOps.CMPEQ, zero).where(zero, slope)
+            grad_x = grad.binary(BinaryOps.MUL, slope.cast(grad.dtype))
+        if self.needs_input_grad[1]:
+            log_x = x.unary(UnaryOps.LOG2).binary(BinaryOps.MUL, full_like(x, LN2))
+            slope = widened(self.out).binary(BinaryOps.MUL, log_x)
+            no_slope = x.binary(BinaryOps.CMPEQ, zero).where(y.binary(BinaryOps.CMPLT, zero).where(slope, zero), slope)
+            grad_y = grad.binary(BinaryOps.MUL, no_slope.cast(grad.dtype))
+        return grad_x, grad_y
+
+
+def real_power(x: TensorData, y: TensorData) -> TensorData:
+    """x^y elementwise in x's float dtype, with C pow's special cases (see Power)."""
+    zero, one = zeros_like(x), full_like(x, 1.0)
+    magnitude_x = x.binary(BinaryOps.MAX, x.unary(UnaryOps.NEG))
+    out = y.binary(BinaryOps.MUL, magnitude_x.unary(UnaryOps.LOG2)).unary(UnaryOps.EXP2)
+    negative = x.binary(BinaryOps.CMPLT, zero)
+    whole_y = truncate(y)
+    half_y = y.binary(BinaryOps.MUL, full_like(y, 0.5))
+    is_integer = whole_y.binary(BinaryOps.CMPEQ, y)  # inf counts, and is even: (-2)^inf = inf
+    odd = is_integer.binary(BinaryOps.AND, logical_not(truncate(half_y).binary(BinaryOps.CMPEQ, half_y)))
+    # the sign bit: x < 0, or x = -0.0, whose reciprocal is -inf ((-0.0)^-1 = -inf, (-0.0)^3 = -0.0)
+    sign_bit = negative.binary(BinaryOps.OR, x.unary(UnaryOps.RECIPROCAL).binary(BinaryOps.CMPLT, zero))
+    out = sign_bit.binary(BinaryOps.AND, odd).where(out.unary(UnaryOps.NEG), out)
+    finite_negative = negative.binary(BinaryOps.AND, full_like(x, -math.inf).binary(BinaryOps.CMPLT, x))
+    out = finite_negative.binary(BinaryOps.AND, logical_not(is_integer)).where(full_like(out, math.nan), out)
+    magnitude_y = y.binary(BinaryOps.MAX, y.unary(UnaryOps.NEG))
+    minus_one_to_inf = x.binary(BinaryOps.CMPEQ, full_like(x, -1.0)).binary(
+        BinaryOps.AND, magnitude_y.binary(BinaryOps.CMPEQ, full_like(y, math.inf)))
+    is_one = y.binary(BinaryOps.CMPEQ, zero).binary(BinaryOps.OR, x.binary(BinaryOps.CMPEQ, one))
+    return is_one.binary(BinaryOps.OR, minus_one_to_inf).where(one, out)
+
+
+def truncate(x: TensorData) -> TensorData:
+    """x rounded toward 0, exactly, for a float dtype. A float of magnitude 2^23 (float32) or 2^52
+    (float64) or more has no fraction, and inf and nan are themselves: those stay as they are.
+    The rest goes through int64 and back, which truncates exactly; a cast of 1e20 or nan to int64
+    would not (it gave -9.2e18). Zero keeps x's sign: trunc(-0.5) = -0.0, as in PyTorch."""
+    zero = zeros_like(x)
+    limit = full_like(x, 2.0 ** (23 if x.dtype == DType.float32 else 52))
+    fractional = x.binary(BinaryOps.MAX, x.unary(UnaryOps.NEG)).binary(BinaryOps.CMPLT, limit)
+    small = fractional.where(x, zero)  # the cast never sees inf, nan or a huge value
+    whole = small.cast(DType.int64).cast(x.dtype)
+    signed_zero = small.binary(BinaryOps.MUL, zero)  # -0.0 for a negative x
+    whole = whole.binary(BinaryOps.CMPEQ, zero).where(signed_zero, whole)
+    return fractional.where(whole, x)
+
+
+def logical_not(condition: TensorData) -> TensorData:
+    """NOT of a bool tensor: condition XOR true."""
+    return condition.binary(BinaryOps.XOR, type(condition).const(True, condition.shape, DType.bool))
+
+
+class Step(Function):
+    """A piecewise-constant function of its inputs (rounding, sign, floor division): its gradient is
+    0 everywhere, at the jumps too, as PyTorch defines it. It is still a Function, so its result
+    requires grad when an input does and backward() through it gives zeros, not an error.
+    Subclasses define forward only; every input has the output's shape."""
+
+    def backward(self, grad: TensorData) -> Grads:
+        zero = zeros_like(grad)
+        return tuple(zero if needed else None for needed in self.needs_input_grad)
+
+
+class Trunc(Step):
+    """Round toward 0: trunc(-2.5) = -2. inf, nan and large floats are kept (see `truncate`)."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        return truncate(x)
+
+
+class Floor(Step):
+    """Round toward -inf: floor(-2.5) = -3."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        whole = truncate(x)
+        return x.binary(BinaryOps.CMPLT, whole).where(whole.binary(BinaryOps.SUB, full_like(x, 1.0)), whole)
+
+
+class Ceil(Step):
+    """Round toward +inf: ceil(-2.5) = -2."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        whole = truncate(x)
+        return whole.binary(BinaryOps.CMPLT, x).where(whole.binary(BinaryOps.ADD, full_like(x, 1.0)), whole)
+
+
+class Round(Step):
+    """Round to the nearest integer, ties to the even one, as PyTorch: round(2.5) = 2, round(3.5) = 4.
+    From the truncated value and the fraction it dropped (x - trunc(x) is exact), so no x + 0.5 is
+    rounded on the way (0.49999997 + 0.5 is 1.0 in float32)."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        whole = truncate(x)
+        fraction = x.binary(BinaryOps.SUB, whole)
+        distance = fraction.binary(BinaryOps.MAX, fraction.unary(UnaryOps.NEG))
+        half = full_like(x, 0.5)
+        half_whole = whole.binary(BinaryOps.MUL, half)
+        odd = logical_not(truncate(half_whole).binary(BinaryOps.CMPEQ, half_whole))
+        tie_to_odd = distance.binary(BinaryOps.CMPEQ, half).binary(BinaryOps.AND, odd)
+        away = half.binary(BinaryOps.CMPLT, distance).binary(BinaryOps.OR, tie_to_odd)
+        step = x.binary(BinaryOps.CMPLT, zeros_like(x)).where(full_like(x, -1.0), full_like(x, 1.0))
+        return away.where(whole.binary(BinaryOps.ADD, step), whole)
+
+
+class Sign(Step):
+    """-1, 0 or 1 as x is negative, zero or positive (0 for nan, as PyTorch 2)."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        zero = zeros_like(x)
+        positive = zero.binary(BinaryOps.CMPLT, x).cast(x.dtype)
+        return positive.binary(BinaryOps.SUB, x.binary(BinaryOps.CMPLT, zero).cast(x.dtype))
+
+
+class FloorDivide(Step):
+    """x // y (IDIV): floor(x / y) as Python and PyTorch compute it, exact for ints; 1.0 // 0.1 = 9.
+    Whole numbers only, so its gradient is 0 (as torch.div(rounding_mode="floor"))."""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        return x.binary(BinaryOps.IDIV, y)
+
+
+class Remainder(Function):
+    """x % y (MOD), with the sign of y, as Python and torch.remainder.
+    x % y = x - y * (x // y): d/dx = 1, d/dy = -(x // y)."""
+
+    def forward(self, x: TensorData, y: TensorData) -> TensorData:
+        self.x, self.y = x, y
+        return x.binary(BinaryOps.MOD, y)
+
+    def backward(self, grad: TensorData) -> Grads:
+        grad_y = None
+        if self.needs_input_grad[1]:
+            grad_y = grad.binary(BinaryOps.MUL, self.x.binary(BinaryOps.IDIV, self.y)).unary(UnaryOps.NEG)
+        return grad, grad_y

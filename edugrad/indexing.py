@@ -15,7 +15,7 @@ import numpy as np
 
 from typing import TYPE_CHECKING, NamedTuple, Union
 
-from edugrad.function import Stride
+from edugrad.function import Gather, Stride
 from edugrad.ops import DType
 from edugrad.shapes import broadcast_shape
 
@@ -148,14 +148,13 @@ def one_hot_rows(index: Tensor, num_classes: int, dtype: DType) -> Tensor:
 
 
 def take_rows(x: Tensor, index: Tensor) -> Tensor:
-    """x[index] along dim 0, as a MATMUL with the one-hot rows of index: the gradient
-    (one-hot transposed times grad) is then the scatter-add that indexing needs."""
+    """x[index] along dim 0 by the GATHER primitive: each row of the result is copied from x, exactly,
+    for every dtype; the gradient is added back to the rows it came from (SCATTER_ADD)."""
     n, rest = x.shape[0], x.shape[1:]
-    values = x._float()
-    one_hot = one_hot_rows(index.reshape(-1), n, values.dtype)
-    rows = one_hot @ values.reshape(n, math.prod(rest))  # explicit size: -1 is ambiguous when empty
-    out = rows.reshape(*index.shape, *rest)
-    return out if x.dtype.is_float else out.round().to(x.dtype)
+    rows = x.reshape(n, math.prod(rest))  # explicit size: -1 is ambiguous when empty
+    # the same row index across each row: a stride-0 view, which the backend reads as a plain row take
+    picks = index.reshape(-1, 1).expand(index.numel(), rows.shape[1])
+    return Gather.apply(rows, picks, axis=0).reshape(*index.shape, *rest)
 
 
 def index_with_tensors(x: Tensor, indexed: list[tuple[int, Tensor]]) -> Tensor:
@@ -193,13 +192,8 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
         check_index(index, 1, "gather", negative_ok=False)
         return x
     index = check_index(index, x.shape[d], "gather", negative_ok=False)  # as torch.gather
-    values = x.transpose(d, -1)
-    idx = index.transpose(d, -1)
-    values = values._shrink([(0, s) for s in idx.shape[:-1]] + [(0, values.shape[-1])])
-    one_hot = one_hot_rows(idx, values.shape[-1], values._float().dtype)  # (..., m, n)
-    out = (one_hot @ values._float().unsqueeze(-1)).squeeze(-1)  # (..., m)
-    out = out.transpose(d, -1)
-    return out if x.dtype.is_float else out.round().to(x.dtype)
+    values = x._shrink([(0, i) if k != d else (0, s) for k, (i, s) in enumerate(zip(index.shape, x.shape))])
+    return Gather.apply(values, index.to(DType.int64), axis=d)
 
 
 def setitem(x: Tensor, index: Any, value: TensorLike) -> Tensor:

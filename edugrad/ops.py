@@ -29,9 +29,18 @@ class UnaryOps(PrimitiveOp):
     EXP2 = "exp2"  # 2 ** x
     LOG2 = "log2"  # log base 2 of x
     SIN = "sin"  # sin(x), x in radians
+    COS = "cos"  # cos(x), x in radians: for exactness, see below
+    TANH = "tanh"  # hyperbolic tangent: for exactness near 0, see below
     SQRT = "sqrt"  # square root of x
     NEG = "neg"  # -x
     RECIPROCAL = "reciprocal"  # 1 / x
+
+    # COS and TANH are there for exactness, not because nothing else could express them.
+    # cos(x) = sin(pi/2 - x) rounds pi/2 - x to the tensor's dtype first, which throws away the
+    # low bits of a large x: cos(12345.) came out wrong in the third digit in float32, and float64
+    # has no wider type to compute in. tanh(x) = 2 sigmoid(2x) - 1 subtracts two numbers near 1
+    # for small x, so tanh(1e-8) lost all but a few bits. Every backend has both functions, exact
+    # to the last bit or two, and each is one op where the compositions took three to six.
 
 
 class BinaryOps(PrimitiveOp):
@@ -41,15 +50,38 @@ class BinaryOps(PrimitiveOp):
     SUB = "sub"  # x - y
     MUL = "mul"  # x * y
     DIV = "div"  # x / y (true division: integer operands give float64, as in numpy)
+    IDIV = "idiv"  # floor(x / y) as Python's // and torch's floor_divide: exact, see below
+    MOD = "mod"  # x - y * floor(x / y), the sign of y, as Python's % and torch.remainder
     MAX = "max"  # the larger of x and y
     CMPLT = "cmplt"  # x < y, as bool
     CMPEQ = "cmpeq"  # x == y, as bool
+    AND = "and"  # bitwise and of ints; logical and of bools
+    OR = "or"  # bitwise or of ints; logical or of bools
+    XOR = "xor"  # bitwise exclusive or of ints; logical xor of bools
+
+    # IDIV, MOD and the bitwise ops are there for exactness. Composed from DIV they would pass
+    # through a float: int64 beyond 2^53 (2^24 in float32) loses its low digits, and even floats
+    # differ, since floor(1 / 0.1) = 10 while 1 // 0.1 = 9 (0.1 is a little more than 1/10).
+    # The bitwise ops have no arithmetic composition at all short of one op per bit.
 
 
 class TernaryOps(PrimitiveOp):
     """w = f(c, x, y), elementwise over three operands of equal shape."""
 
     WHERE = "where"  # x where c is true, else y
+
+
+class IndexOps(PrimitiveOp):
+    """Read or write elements at positions held in an integer index tensor, along one axis."""
+
+    GATHER = "gather"  # out[i][j][k] = x[i][index[i][j][k]][k] for axis 1, as torch.gather
+    SCATTER_ADD = "scatter_add"  # zeros, then out[i][index[i][j][k]][k] += src[i][j][k]: GATHER's adjoint
+
+    # There for exactness and speed. Without them, picking elements by index is a one-hot MATMUL:
+    # it routes integers through floats (int64 beyond 2^24 was not exact in float32), computes
+    # 0 * inf = nan wherever the row holds an inf, and builds an (index count x axis size) matrix,
+    # 2048 x 50257 floats (411 MB) for one GPT-2 embedding lookup. GATHER reads each element once;
+    # SCATTER_ADD, the gradient of GATHER, adds each gradient element once into its row.
 
 
 class ReduceOps(PrimitiveOp):
@@ -110,4 +142,4 @@ class DType(Enum):
         return f"edugrad.{self.value}"
 
 
-Op = UnaryOps | BinaryOps | TernaryOps | ReduceOps | MovementOps | LoadOps | CastOps | ContractOps
+Op = UnaryOps | BinaryOps | TernaryOps | IndexOps | ReduceOps | MovementOps | LoadOps | CastOps | ContractOps

@@ -23,10 +23,10 @@ from edugrad import autograd
 from edugrad.backend import get_backend
 from edugrad.backend.base import Shape, TensorData
 from edugrad.devices import Device, device_of
-from edugrad.dtypes import (bitwise_integer, default_float, integer_division, promote, to_dtype, to_dtype_of,
-                             to_host_array)
-from edugrad.function import (Add, Cast, Div, Exp, Expand, Log, Matmul, Max, Maximum, Mul, Neg, Pad, Permute,
-                              Pow, Reciprocal, Relu, Reshape, Shrink, Sigmoid, Sin, Sqrt, Stride, Sub, Sum, Where)
+from edugrad.dtypes import default_float, promote, to_dtype, to_dtype_of, to_host_array
+from edugrad.function import (Add, Cast, Ceil, Cos, Div, Erf, Exp, Expand, Floor, FloorDivide, IntPow, Log, Matmul, Max,
+                              Maximum, Mul, Neg, Pad, Permute, Power, Reciprocal, Relu, Remainder, Reshape, Round,
+                              Shrink, Sigmoid, Sign, Sin, Sqrt, Stride, Sub, Sum, Tanh, Trunc, Where)
 from edugrad.indexing import Indexing, MaxResult
 from edugrad.inplace import InPlace, Storage
 from edugrad.ops import BinaryOps, DType
@@ -291,9 +291,22 @@ class Tensor(InPlace, Indexing):
 
     def div(self, other: TensorLike, rounding_mode: str | None = None) -> Tensor:
         x, y = self._operands(other, "div")
+        if rounding_mode == "floor":
+            return FloorDivide.apply(*x._nonzero_divisor(y, "floor_divide"))
+        if rounding_mode == "trunc":
+            if x.dtype.is_float:
+                return Trunc.apply(Div.apply(x, y))
+            quotient = FloorDivide.apply(*x._nonzero_divisor(y, "div"))  # floor; trunc is one more where signs differ
+            return quotient + ((Remainder.apply(x, y) != 0) & ((x < 0) != (y < 0))).to(quotient.dtype)
         if rounding_mode is not None:
-            return integer_division(x, y, rounding_mode)
+            raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
         return Div.apply(x._float(), y._float())
+
+    def _nonzero_divisor(self, y: Tensor, op: str) -> tuple[Tensor, Tensor]:
+        """(self, y), after refusing an integer division by zero, as PyTorch does."""
+        if not self.dtype.is_float and (y == 0).any().item():
+            raise RuntimeError(f"{op}: ZeroDivisionError (integer division by zero)")
+        return self, y
 
     def __radd__(self, other: TensorLike) -> Tensor:
         return Add.apply(*self._operands(other, "add", reverse=True))
@@ -318,7 +331,7 @@ class Tensor(InPlace, Indexing):
     def remainder(self, other: TensorLike) -> Tensor:
         """x - floor(x / y) * y: the sign of the divisor, as Python's % and PyTorch's remainder."""
         x, y = self._operands(other, "remainder")
-        return x - integer_division(x, y, "floor") * y
+        return Remainder.apply(*x._nonzero_divisor(y, "remainder"))
 
     def __rmod__(self, other: TensorLike) -> Tensor:
         x, y = self._operands(other, "remainder", reverse=True)
@@ -340,44 +353,22 @@ class Tensor(InPlace, Indexing):
         return Tensor(other).matmul(self)
 
     def pow(self, exponent: TensorLike) -> Tensor:
+        """Integer exponents by repeated squaring (5.0 ** 3 is 125 exactly); others by Power, which
+        keeps C's special cases (0 ** 0 = 1 ** inf = 1)."""
         if isinstance(exponent, Tensor):
             x, y = self._operands(exponent, "pow")
-            x, y = x._float(), y._float()
-            # x^y = sign * 2^(y log2|x|); a negative base keeps its sign for odd integer exponents
-            magnitude = (y * x.abs().log2()).exp2()
-            odd = (y - 2 * (y / 2).floor()) == 1
-            sign = where((x < 0) & odd, -1.0, 1.0)
-            fractional_of_negative = (x < 0) & (y != y.floor())
-            exact = where((y == 0) | (x == 1), 1.0, magnitude * sign)  # 0^0 = 1^inf = 1
-            return where(fractional_of_negative, math.nan, exact)
-        if not isinstance(exponent, (int, float)):
+            return Power.apply(x._float(), y._float())
+        if not isinstance(exponent, (int, float)) or isinstance(exponent, bool):
             raise TypeError(f"pow: unsupported exponent type {type(exponent).__name__}")
-        if exponent == 0:  # 1 everywhere, 0^0 and nan^0 included; the gradient is 0
-            x = self if isinstance(exponent, int) else self._float()
-            return x._with_zero_grad(x.new_ones(*x.shape))
-        if float(exponent).is_integer() and abs(exponent) <= 64:
-            return self._integer_power(int(exponent), float_result=isinstance(exponent, float))
+        if float(exponent).is_integer() and abs(exponent) < 2 ** 31:
+            if exponent < 0 and not self.dtype.is_float:
+                raise RuntimeError("pow: integers to negative integer powers are not allowed")
+            x = self._float() if isinstance(exponent, float) else self
+            return x * x if exponent == 2 else IntPow.apply(x, exponent=int(exponent))
         if exponent == 0.5:
             return self._float().sqrt()
-        return Pow.apply(self._float(), exponent=float(exponent))
-
-    def _integer_power(self, n: int, float_result: bool) -> Tensor:
-        """x^n by repeated squaring: exact wherever the products are (5.0 ** 3 is 125, not 124.99998)."""
-        if n < 0 and not self.dtype.is_float and not float_result:
-            raise RuntimeError("pow: integers to negative integer powers are not allowed")
-        x = self._float() if float_result or n < 0 else self
-        if n < 0:
-            return x._integer_power(-n, float_result).reciprocal()
-        result: Tensor | None = None
-        square = x
-        while n:
-            if n & 1:
-                result = square if result is None else result * square
-            n >>= 1
-            if n:
-                square = square * square
-        assert result is not None
-        return result
+        x = self._float()
+        return Power.apply(x, x.new_full(x.shape, exponent))
 
     # ------------------------------------------------------------ elementwise: comparisons and logic
     def _compare(self, other: TensorLike, op: BinaryOps, name: str, reverse: bool = False) -> Tensor:
@@ -428,35 +419,32 @@ class Tensor(InPlace, Indexing):
     def __invert__(self) -> Tensor:
         if self.dtype.is_float:
             raise TypeError(f"~: bitwise_not is only defined for integer and bool tensors, this one is {self.dtype.value}")
-        return self.logical_not() if self.dtype == DType.bool else -self - 1
+        return self._bitwise(True if self.dtype == DType.bool else -1, BinaryOps.XOR, "bitwise_not")
 
-    def _bitwise(self, other: TensorLike, op: str, reverse: bool = False) -> Tensor:
-        x, y = self._operands(other, op, reverse)
+    def _bitwise(self, other: TensorLike, op: BinaryOps, name: str, reverse: bool = False) -> Tensor:
+        """AND, OR, XOR: bit by bit on integers, logical on bools; they have no gradient."""
+        x, y = self._operands(other, name, reverse)
         if x.dtype.is_float:
-            raise TypeError(f"{op}: only integer and bool tensors have bits, got {x.dtype.value}")
-        if x.dtype == DType.bool:  # as 0/1 integers: and = product, or = max, xor = not equal
-            a, b = x.to(DType.int64), y.to(DType.int64)
-            out = a * b if op == "bitwise_and" else a.maximum(b) if op == "bitwise_or" else (a != b)
-            return out != 0
-        return bitwise_integer(x, y, op)
+            raise TypeError(f"{name}: only integer and bool tensors have bits, got {x.dtype.value}")
+        return Tensor.from_data(x.storage.data.binary(op, y.storage.data))
 
     def bitwise_and(self, other: TensorLike) -> Tensor:
-        return self._bitwise(other, "bitwise_and")
+        return self._bitwise(other, BinaryOps.AND, "bitwise_and")
 
     def bitwise_or(self, other: TensorLike) -> Tensor:
-        return self._bitwise(other, "bitwise_or")
+        return self._bitwise(other, BinaryOps.OR, "bitwise_or")
 
     def bitwise_xor(self, other: TensorLike) -> Tensor:
-        return self._bitwise(other, "bitwise_xor")
+        return self._bitwise(other, BinaryOps.XOR, "bitwise_xor")
 
     def __rand__(self, other: TensorLike) -> Tensor:
-        return self._bitwise(other, "bitwise_and", reverse=True)
+        return self._bitwise(other, BinaryOps.AND, "bitwise_and", reverse=True)
 
     def __ror__(self, other: TensorLike) -> Tensor:
-        return self._bitwise(other, "bitwise_or", reverse=True)
+        return self._bitwise(other, BinaryOps.OR, "bitwise_or", reverse=True)
 
     def __rxor__(self, other: TensorLike) -> Tensor:
-        return self._bitwise(other, "bitwise_xor", reverse=True)
+        return self._bitwise(other, BinaryOps.XOR, "bitwise_xor", reverse=True)
 
     @staticmethod
     def _as_tensor(value: TensorLike) -> Tensor:
@@ -527,7 +515,7 @@ class Tensor(InPlace, Indexing):
         return Sin.apply(self._float())
 
     def cos(self) -> Tensor:
-        return (math.pi / 2 - self._float()).sin()
+        return Cos.apply(self._float())
 
     def tan(self) -> Tensor:
         return self.sin() / self.cos()
@@ -538,55 +526,27 @@ class Tensor(InPlace, Indexing):
     def abs(self) -> Tensor:
         return where(self < 0, -self, self) if self.dtype != DType.bool else self
 
+    # Rounding: exact for every float, inf and nan included; the gradient is zero, but the result
+    # stays in the graph, as PyTorch's does.
     def sign(self) -> Tensor:
-        """-1, 0 or 1 (nan stays nan); its gradient is zero, but it stays in the graph as PyTorch's does."""
-        sign = (self > 0).to(self.dtype) - (self < 0).to(self.dtype)
-        return self._with_zero_grad(where(self.isnan(), math.nan, sign) if self.dtype.is_float else sign)
-
-    def _with_zero_grad(self, out: Tensor) -> Tensor:
-        """`out`'s values, but in the graph as a function of self whose gradient is zero: what PyTorch
-        gives for sign, floor, round and x ** 0. WHERE with a condition that is never true does it
-        without arithmetic, so an inf in self cannot turn into a nan (inf * 0)."""
-        if not self.requires_grad:
-            return out.detach()
-        never = Tensor.from_data(get_backend().const(False, self.shape, DType.bool))
-        return Where.apply(never, self, out.detach())
+        return Sign.apply(self) if self.dtype != DType.bool else self
 
     def trunc(self) -> Tensor:
-        """Toward zero. Floats of magnitude 2^52 and above are whole already; only the rest goes through
-        an int cast, so inf, nan and 1e20 come out unchanged."""
-        if not self.dtype.is_float:
-            return self
-        x = self.detach()
-        small = x.abs() < 2.0 ** 52
-        whole = where(small, x, 0.0).to(DType.int64).to(self.dtype)
-        return self._with_zero_grad(where(small, whole, x))
+        return Trunc.apply(self) if self.dtype.is_float else self
 
     def floor(self) -> Tensor:
-        if not self.dtype.is_float:
-            return self
-        truncated = self.trunc().detach()
-        return self._with_zero_grad(truncated - (self.detach() < truncated).to(self.dtype))
+        return Floor.apply(self) if self.dtype.is_float else self
 
     def ceil(self) -> Tensor:
-        if not self.dtype.is_float:
-            return self
-        truncated = self.trunc().detach()
-        return self._with_zero_grad(truncated + (self.detach() > truncated).to(self.dtype))
+        return Ceil.apply(self) if self.dtype.is_float else self
 
     def round(self, decimals: int = 0) -> Tensor:
         """Round half to even, as PyTorch and numpy do."""
         if not self.dtype.is_float:
             return self
         if decimals:
-            scale = 10.0 ** decimals
-            return (self * scale).round() / scale
-        x = self.detach()
-        nearest = (x + 0.5).floor()
-        is_tie = (nearest - x) == 0.5
-        is_odd = (nearest - 2 * (nearest / 2).floor()) == 1
-        rounded = where(x.abs() >= 2.0 ** 52, x, where(is_tie & is_odd, nearest - 1, nearest))
-        return self._with_zero_grad(rounded)
+            return (self * 10.0 ** decimals).round() / 10.0 ** decimals
+        return Round.apply(self)
 
     def lerp(self, end: Tensor, weight: TensorLike) -> Tensor:
         return self + weight * (end - self)
@@ -601,16 +561,10 @@ class Tensor(InPlace, Indexing):
         return Sigmoid.apply(self._float())
 
     def tanh(self) -> Tensor:
-        return 2.0 * (2.0 * self).sigmoid() - 1.0
+        return Tanh.apply(self._float())
 
     def erf(self) -> Tensor:
-        """Abramowitz & Stegun 7.1.26 (error < 1.5e-7) for |x|, made odd: there is no erf primitive.
-        where(), not sign(x) * erf(|x|): the sign's zero gradient would make the slope 0 at x = 0."""
-        magnitude = where(self < 0, -self, self)
-        t = 1.0 / (1.0 + 0.3275911 * magnitude)
-        poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-        positive = 1.0 - poly * (-magnitude * magnitude).exp()
-        return where(self < 0, -positive, positive)
+        return Erf.apply(self._float())
 
     # ------------------------------------------------------------ reductions
     def _reduce(self, fn: type[autograd.Function], dim: int | Sequence[int] | None, keepdim: bool, op: str) -> Tensor:

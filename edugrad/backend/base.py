@@ -54,23 +54,50 @@ class TensorData(ABC):
     # ---- elementwise ops: operands always have equal shapes ----
     @abstractmethod
     def unary(self, op: UnaryOps) -> TensorData:
-        """EXP2, LOG2, SIN, SQRT, NEG, RECIPROCAL applied to each element; the dtype is kept.
+        """EXP2, LOG2, SIN, COS, TANH, SQRT, NEG, RECIPROCAL applied to each element; the dtype is kept.
 
         Defined for float dtypes (NEG for ints too). Outside an op's domain the answer is the IEEE
-        one, never an error: log2(0) = -inf, sqrt(-1) = nan, 1/0 = inf."""
+        one, never an error: log2(0) = -inf, sqrt(-1) = nan, 1/0 = inf, sin(inf) = nan. Results
+        are within a few units in the last place of the exact value (the C library's accuracy)."""
 
     @abstractmethod
     def binary(self, op: BinaryOps, other: TensorData) -> TensorData:
-        """ADD, SUB, MUL, DIV, MAX, CMPLT, CMPEQ of `self` and `other` (same shape).
+        """ADD, SUB, MUL, DIV, IDIV, MOD, MAX, CMPLT, CMPEQ, AND, OR, XOR of `self` and `other`
+        (same shape, same dtype).
 
         CMPLT and CMPEQ return bool, for every dtype. ADD, SUB, MUL and MAX return the operands'
-        dtype (both operands have it), float or int (MAX also bool); ints wrap around on overflow.
+        dtype, float or int (MAX also bool); ints wrap around on overflow.
         DIV is true division: floats keep their dtype (x/0 is +-inf, 0/0 is nan) and integer
-        operands give float64, as in numpy."""
+        operands give float64, as in numpy.
+        IDIV and MOD, for floats and ints, keep the dtype and follow Python's // and % (and torch's
+        floor_divide and remainder): IDIV rounds the quotient toward -inf, MOD has the sign of the
+        divisor, and x == IDIV(x, y) * y + MOD(x, y). Ints are exact; floats are computed from
+        fmod as Python does, so 1.0 // 0.1 is 9. A float divisor of 0 gives IDIV = x/0 (+-inf, or
+        nan for 0/0) and MOD = nan. An integer divisor of 0 has no answer: callers never pass one.
+        AND, OR and XOR are bitwise on ints and logical on bools, and keep the dtype."""
 
     @abstractmethod
     def where(self, x: TensorData, y: TensorData) -> TensorData:
         """WHERE: `self` is a bool condition; take `x` where it is true and `y` elsewhere."""
+
+    # ---- index ops ----
+    @abstractmethod
+    def gather(self, axis: int, index: TensorData) -> TensorData:
+        """GATHER: the elements of `self` at the positions `index` holds along `axis`.
+
+        `index` is int32 or int64 with as many dims as `self` and the same size along every axis
+        but `axis`; its values lie in [0, self.shape[axis]) (callers check). The result has
+        index's shape and self's dtype: out[i][j][k] = self[i][index[i][j][k]][k] for axis 1.
+        Values are copied, never computed: exact for every dtype, inf and nan included."""
+
+    @abstractmethod
+    def scatter_add(self, axis: int, index: TensorData, shape: Shape) -> TensorData:
+        """SCATTER_ADD: zeros of `shape` and `self`'s dtype (float or int), with every element of
+        `self` added at the position `index` gives along `axis`: the adjoint of GATHER.
+
+        `index` has self's shape (int32 or int64, values in [0, shape[axis])); `shape` equals it
+        except along `axis`. For axis 1: out[i][index[i][j][k]][k] += self[i][j][k]. Positions
+        named several times receive the sum of their elements (floats in any order)."""
 
     # ---- reduce ops ----
     @abstractmethod

@@ -1,7 +1,7 @@
 """A pure-Python backend: the primitive ops spelled out with lists and loops, to be read, not run fast.
 
 A tensor is a flat Python list of its elements in row-major order plus its `shape`. The element
-at index (i0, i1, ..., ik) sits at `offset(index, shape)`, and every movement op is a "gather":
+at index (i0, i1, ..., ik) sits at `offset(index, shape)`, and every movement op is a `move`:
 for each index of the result, say which index of the input it reads. numpy appears only at the
 user boundary (`from_host`, `to_host`).
 
@@ -95,10 +95,31 @@ def sin(x: float) -> float:
     return math.sin(x) if math.isfinite(x) else math.nan
 
 
+def cos(x: float) -> float:
+    """cos(x): nan at +-inf."""
+    return math.cos(x) if math.isfinite(x) else math.nan
+
+
+def floor_divide(x: Value, y: Value) -> Value:
+    """x // y as Python computes it; a float divisor of 0 gives x / 0 (+-inf or nan), as in IEEE."""
+    if y == 0 and isinstance(y, float):
+        return divide(x, y)
+    return x // y
+
+
+def remainder(x: Value, y: Value) -> Value:
+    """x % y as Python computes it (the sign of y); a float divisor of 0 gives nan."""
+    if y == 0 and isinstance(y, float):
+        return math.nan
+    return x % y
+
+
 UNARY: dict[UnaryOps, Callable[[Value], Value]] = {
     UnaryOps.EXP2: exp2,
     UnaryOps.LOG2: log2,
     UnaryOps.SIN: sin,
+    UnaryOps.COS: cos,
+    UnaryOps.TANH: math.tanh,
     UnaryOps.SQRT: sqrt,
     UnaryOps.NEG: operator.neg,
     UnaryOps.RECIPROCAL: lambda x: divide(1.0, x),
@@ -108,9 +129,14 @@ BINARY: dict[BinaryOps, Callable[[Value, Value], Value]] = {
     BinaryOps.SUB: operator.sub,
     BinaryOps.MUL: operator.mul,
     BinaryOps.DIV: divide,
+    BinaryOps.IDIV: floor_divide,
+    BinaryOps.MOD: remainder,
     BinaryOps.MAX: maximum,
     BinaryOps.CMPLT: operator.lt,
     BinaryOps.CMPEQ: operator.eq,
+    BinaryOps.AND: operator.and_,  # Python's & | ^ are bitwise on ints (two's complement) and logical on bools
+    BinaryOps.OR: operator.or_,
+    BinaryOps.XOR: operator.xor,
 }
 
 
@@ -136,7 +162,7 @@ class PythonData(TensorData):
         """The element at a multi-index."""
         return self.values[offset(index, self.shape)]
 
-    def gather(self, shape: Shape, source: Callable[[tuple[int, ...]], Sequence[int]]) -> PythonData:
+    def move(self, shape: Shape, source: Callable[[tuple[int, ...]], Sequence[int]]) -> PythonData:
         """A tensor of `shape` whose element at `index` is self's element at `source(index)`."""
         return PythonData([self.at(source(index)) for index in indices(shape)], shape, self.dtype)
 
@@ -194,6 +220,26 @@ class PythonData(TensorData):
         values = [a if c else b for c, a, b in zip(self.values, own(x).values, own(y).values)]
         return PythonData(values, self.shape, x.dtype)
 
+    # ---- index ops ----
+    def gather(self, axis: int, index: TensorData) -> PythonData:
+        """Each result index reads self at the same index, with the position index holds along `axis`."""
+        positions = own(index)
+
+        def source(at: tuple[int, ...]) -> list[int]:
+            return [positions.at(at) if d == axis else i for d, i in enumerate(at)]
+
+        return self.move(positions.shape, source)
+
+    def scatter_add(self, axis: int, index: TensorData, shape: Shape) -> PythonData:
+        """Zeros of `shape`; each element of self is added where its index, with the position
+        index holds along `axis`, points. Repeated positions add up."""
+        positions = own(index)
+        values = fit([0] * math.prod(shape), self.dtype)
+        for at in indices(self.shape):
+            target = [positions.at(at) if d == axis else i for d, i in enumerate(at)]
+            values[offset(target, shape)] += self.at(at)
+        return PythonData(fit(values, self.dtype), shape, self.dtype)
+
     # ---- reduce ops ----
     def reduce(self, op: ReduceOps, axes: tuple[int, ...]) -> PythonData:
         """For each index of the result, sum (or max) the elements the reduced axes run over."""
@@ -213,7 +259,7 @@ class PythonData(TensorData):
             values.append(sum(group) if op == ReduceOps.SUM else functools.reduce(maximum, group))
         return PythonData(fit(values, dtype), shape, dtype)
 
-    # ---- movement ops: every one a gather, except PAD, which also makes zeros ----
+    # ---- movement ops: every one a move, except PAD, which also makes zeros ----
     def reshape(self, shape: Shape) -> PythonData:
         """Row-major order is unchanged, so the list is reused as it is."""
         return PythonData(self.values, shape, self.dtype)
@@ -227,11 +273,11 @@ class PythonData(TensorData):
                 src[axis] = index[i]
             return src
 
-        return self.gather(tuple(self.shape[axis] for axis in order), source)
+        return self.move(tuple(self.shape[axis] for axis in order), source)
 
     def expand(self, shape: Shape) -> PythonData:
         """Every index along an axis of size 1 reads that axis's only element."""
-        return self.gather(shape, lambda index: [0 if n == 1 else i for i, n in zip(index, self.shape)])
+        return self.move(shape, lambda index: [0 if n == 1 else i for i, n in zip(index, self.shape)])
 
     def pad(self, padding: tuple[tuple[int, int], ...]) -> PythonData:
         """Inside the padding, read self shifted by `before`; elsewhere a zero."""
@@ -247,7 +293,7 @@ class PythonData(TensorData):
     def shrink(self, bounds: tuple[tuple[int, int], ...]) -> PythonData:
         """Read self shifted by each axis's start."""
         shape = tuple(stop - start for start, stop in bounds)
-        return self.gather(shape, lambda index: [i + start for i, (start, _) in zip(index, bounds)])
+        return self.move(shape, lambda index: [i + start for i, (start, _) in zip(index, bounds)])
 
     def stride(self, steps: tuple[int, ...]) -> PythonData:
         """Index i reads i * step, counted from the end of the axis when step < 0."""
@@ -256,7 +302,7 @@ class PythonData(TensorData):
         def source(index: tuple[int, ...]) -> list[int]:
             return [i * step if step > 0 else n - 1 + i * step for i, n, step in zip(index, self.shape, steps)]
 
-        return self.gather(shape, source)
+        return self.move(shape, source)
 
     def window(self, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> PythonData:
         """(..., positions..., offsets...) reads (..., position * stride + offset * dilation)."""
@@ -268,7 +314,7 @@ class PythonData(TensorData):
             positions, offsets = index[len(batch) : len(batch) + k], index[len(batch) + k :]
             return list(index[: len(batch)]) + [p * s + o * d for p, o, s, d in zip(positions, offsets, stride, dilation)]
 
-        return self.gather(batch + out_sizes + kernel, source)
+        return self.move(batch + out_sizes + kernel, source)
 
     # ---- cast and matmul ----
     def cast(self, dtype: DType) -> PythonData:

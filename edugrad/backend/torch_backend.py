@@ -58,6 +58,8 @@ UNARY: dict[UnaryOps, Callable[[torch.Tensor], torch.Tensor]] = {
     UnaryOps.EXP2: torch.exp2,
     UnaryOps.LOG2: torch.log2,
     UnaryOps.SIN: torch.sin,
+    UnaryOps.COS: torch.cos,
+    UnaryOps.TANH: torch.tanh,
     UnaryOps.SQRT: torch.sqrt,
     UnaryOps.NEG: torch.neg,
     UnaryOps.RECIPROCAL: torch.reciprocal,
@@ -67,9 +69,14 @@ BINARY: dict[BinaryOps, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = 
     BinaryOps.SUB: torch.sub,
     BinaryOps.MUL: torch.mul,
     BinaryOps.DIV: true_divide,
+    BinaryOps.IDIV: torch.floor_divide,  # Python's // for floats and ints
+    BinaryOps.MOD: torch.remainder,  # Python's %: the sign of the divisor
     BinaryOps.MAX: torch.maximum,
     BinaryOps.CMPLT: torch.lt,
     BinaryOps.CMPEQ: torch.eq,
+    BinaryOps.AND: torch.bitwise_and,  # on bools, logical
+    BinaryOps.OR: torch.bitwise_or,
+    BinaryOps.XOR: torch.bitwise_xor,
 }
 
 
@@ -131,6 +138,14 @@ class TorchData(TensorData):
 
     def where(self, x: TensorData, y: TensorData) -> TorchData:
         return TorchData(torch.where(self.tensor, tensor_of(x), tensor_of(y)))
+
+    # torch's index ops take int64 positions only; an int64 index passes through `.long()` uncopied.
+    def gather(self, axis: int, index: TensorData) -> TorchData:
+        return TorchData(torch.gather(self.tensor, axis, tensor_of(index).long()))
+
+    def scatter_add(self, axis: int, index: TensorData, shape: Shape) -> TorchData:
+        out = torch.zeros(shape, dtype=self.tensor.dtype, device=DEVICE)
+        return TorchData(out.scatter_add_(axis, tensor_of(index).long(), self.tensor))
 
     def reduce(self, op: ReduceOps, axes: tuple[int, ...]) -> TorchData:
         out_dtype = TORCH_DTYPES[DType.int64 if self.dtype == DType.bool and op == ReduceOps.SUM else self.dtype]

@@ -187,6 +187,8 @@ REFERENCE_UNARY: dict[UnaryOps, Callable[[np.ndarray], np.ndarray]] = {
     UnaryOps.EXP2: np.exp2,
     UnaryOps.LOG2: np.log2,
     UnaryOps.SIN: np.sin,
+    UnaryOps.COS: np.cos,
+    UnaryOps.TANH: np.tanh,
     UnaryOps.SQRT: np.sqrt,
     UnaryOps.NEG: np.negative,
     UnaryOps.RECIPROCAL: np.reciprocal,
@@ -196,19 +198,32 @@ REFERENCE_BINARY: dict[BinaryOps, Callable[[np.ndarray, np.ndarray], np.ndarray]
     BinaryOps.SUB: np.subtract,
     BinaryOps.MUL: np.multiply,
     BinaryOps.DIV: np.divide,
+    BinaryOps.IDIV: np.floor_divide,
+    BinaryOps.MOD: np.remainder,
     BinaryOps.MAX: np.maximum,
     BinaryOps.CMPLT: np.less,
     BinaryOps.CMPEQ: np.equal,
+    BinaryOps.AND: np.bitwise_and,
+    BinaryOps.OR: np.bitwise_or,
+    BinaryOps.XOR: np.bitwise_xor,
 }
 BINARY_DTYPES = {
     BinaryOps.ADD: NUMBERS,
     BinaryOps.SUB: NUMBERS,
     BinaryOps.MUL: NUMBERS,
     BinaryOps.DIV: NUMBERS,
+    BinaryOps.IDIV: NUMBERS,
+    BinaryOps.MOD: NUMBERS,
     BinaryOps.MAX: ALL_DTYPES,
     BinaryOps.CMPLT: ALL_DTYPES,
     BinaryOps.CMPEQ: ALL_DTYPES,
+    BinaryOps.AND: INTS + [DType.bool],
+    BinaryOps.OR: INTS + [DType.bool],
+    BinaryOps.XOR: INTS + [DType.bool],
 }
+# Floor division and remainder are exact in the operands' own dtype (Python's fmod-based rule), so
+# their answer is numpy's in that dtype, not a float64 result rounded afterwards.
+IN_OWN_DTYPE = (BinaryOps.IDIV, BinaryOps.MOD)
 
 
 @pytest.mark.parametrize("op", list(UnaryOps))
@@ -229,12 +244,15 @@ def test_binary(backend: Backend, op: BinaryOps, data: st.DataObject) -> None:
     dtype = data.draw(st.sampled_from(BINARY_DTYPES[op]))
     shape = data.draw(shapes())
     x, x_data = draw_input(data, backend, dtype, shape, specials=True)
-    y, y_data = draw_input(data, backend, dtype, shape, specials=True)
+    y = arrays(data, dtype, shape, specials=True)
+    if op in IN_OWN_DTYPE and not dtype.is_float:
+        y[y == 0] = 1  # an integer divisor of 0 has no answer; callers never pass one
+    y_data = load(backend, y, data)
     with np.errstate(all="ignore"):
-        if dtype.is_float:  # in float64, then rounded to the result's dtype
+        if dtype.is_float and op not in IN_OWN_DTYPE:  # in float64, then rounded to the result's dtype
             expected = REFERENCE_BINARY[op](x.astype(np.float64), y.astype(np.float64))
             expected = expected.astype(bool if op in (BinaryOps.CMPLT, BinaryOps.CMPEQ) else dtype.value)
-        else:  # exact; integer DIV gives float64
+        else:  # exact (integer DIV gives float64)
             expected = REFERENCE_BINARY[op](x, y)
     check(x_data.binary(op, y_data), expected)
 
@@ -248,6 +266,112 @@ def test_where(backend: Backend, data: st.DataObject) -> None:
     x, x_data = draw_input(data, backend, dtype, shape, specials=True)
     y, y_data = draw_input(data, backend, dtype, shape, specials=True)
     check(condition_data.where(x_data, y_data), np.where(condition, x, y))
+
+
+# ---- index ops ----
+@st.composite
+def index_problems(draw: st.DrawFn, min_side: int = 0) -> tuple[Shape, int, Shape, np.ndarray, bool]:
+    """(shape of the indexed tensor, axis, index shape, index values, expanded): the index has the
+    tensor's size on every axis but `axis`; `expanded` says the same positions repeat along every
+    other axis (an embedding lookup), which the backend is handed as an EXPAND view."""
+    shape = draw(shapes(min_dims=1, min_side=min_side))
+    axis = draw(st.integers(0, len(shape) - 1))
+    count = draw(st.integers(0, 5)) if shape[axis] else 0  # nothing to pick from an empty axis
+    index_shape = shape[:axis] + (count,) + shape[axis + 1:]
+    expanded = draw(st.booleans())
+    drawn_shape = tuple(n if d == axis else 1 for d, n in enumerate(index_shape)) if expanded else index_shape
+    values = draw(hnp.arrays(np.int64, drawn_shape, elements=st.integers(0, max(shape[axis] - 1, 0))))
+    dtype = draw(st.sampled_from([np.int32, np.int64]))
+    return shape, axis, index_shape, values.astype(dtype), expanded
+
+
+def load_index(backend: Backend, values: np.ndarray, shape: Shape, expanded: bool, data: st.DataObject
+               ) -> tuple[np.ndarray, TensorData]:
+    """The index as numpy sees it (full `shape`) and as the backend gets it (expanded if asked)."""
+    if expanded:
+        return np.broadcast_to(values, shape), backend.from_host(values).expand(shape)
+    return values, load(backend, values, data)
+
+
+@conformance
+@given(data=st.data(), problem=index_problems())
+def test_gather(backend: Backend, data: st.DataObject, problem: tuple[Shape, int, Shape, np.ndarray, bool]) -> None:
+    shape, axis, index_shape, values, expanded = problem
+    x, x_data = draw_input(data, backend, data.draw(st.sampled_from(ALL_DTYPES)), shape, specials=True)
+    index, index_data = load_index(backend, values, index_shape, expanded, data)
+    check(x_data.gather(axis, index_data), np.take_along_axis(x, index, axis=axis))
+
+
+@conformance
+@given(data=st.data(), problem=index_problems())
+def test_scatter_add(backend: Backend, data: st.DataObject, problem: tuple[Shape, int, Shape, np.ndarray, bool]) -> None:
+    shape, axis, index_shape, values, expanded = problem
+    dtype = data.draw(st.sampled_from(NUMBERS))
+    src, src_data = draw_input(data, backend, dtype, index_shape)
+    index, index_data = load_index(backend, values, index_shape, expanded, data)
+    coordinates = list(np.indices(index_shape, sparse=True))
+    coordinates[axis] = index
+    expected = np.zeros(shape, np.float64 if dtype.is_float else dtype.value)
+    np.add.at(expected, tuple(coordinates), src)  # repeated positions add up
+    scale = np.zeros(shape)
+    np.add.at(scale, tuple(coordinates), magnitudes(src))
+    check(src_data.scatter_add(axis, index_data, shape), expected.astype(dtype.value), scale=scale)
+
+
+def test_gather_copies_values_exactly(backend: Backend) -> None:
+    """int64 beyond 2^53 (and 2^24) comes back whole, and an inf or nan elsewhere in a row leaks nothing."""
+    big = np.array([[2**24 + 1, 2**53 + 1, -(2**62) - 3], [7, 2**63 - 1, -(2**63)]], dtype=np.int64)
+    index = np.array([[2, 0, 1, 1], [1, 1, 2, 0]], dtype=np.int64)
+    check(backend.from_host(big).gather(1, backend.from_host(index)), np.take_along_axis(big, index, axis=1))
+    table = np.array([[1.5, np.inf, -2.0], [np.nan, 3.0, -np.inf], [0.25, 1e30, -0.0]], dtype=np.float32)
+    rows = np.array([[0], [2], [1], [0]])  # row 0 holds an inf, row 1 a nan
+    expected = table[rows[:, 0]]
+    got = backend.from_host(table).gather(0, backend.from_host(rows).expand((4, 3)))
+    check(got, expected)
+    finite = np.isfinite(expected)
+    assert np.isfinite(got.to_host()[finite]).all()
+    check(backend.from_host(table).gather(1, backend.from_host(np.array([[0], [1], [2]]))), np.array([[1.5], [3.0], [-0.0]], np.float32))
+
+
+def test_scatter_add_accumulates_repeats_exactly(backend: Backend) -> None:
+    src = np.array([[2**53, 1, 1], [2**40, -(2**40), 5]], dtype=np.int64)
+    index = np.array([[0, 0, 0], [1, 1, 1]], dtype=np.int64)  # every element of a row to one place
+    expected = np.array([[2**53 + 2, 0], [0, 5]], dtype=np.int64)
+    check(backend.from_host(src).scatter_add(1, backend.from_host(index), (2, 2)), expected)
+    rows = backend.from_host(np.array([[3], [1], [3], [3]])).expand((4, 2))  # an embedding's backward
+    grad = backend.from_host(np.array([[1, 2], [3, 4], [5, 6], [7, 8]], dtype=np.float32))
+    expected_rows = np.array([[0, 0], [3, 4], [0, 0], [13, 16], [0, 0]], dtype=np.float32)
+    check(grad.scatter_add(0, rows, (5, 2)), expected_rows)
+
+
+def test_integer_division_and_bitwise_ops_are_exact_for_int64(backend: Backend) -> None:
+    x = np.array([2**62 + 3, -(2**62) - 3, 2**53 + 1, -7, 7, -(2**63)], dtype=np.int64)
+    y = np.array([7, 7, -2, 2, -2, 3], dtype=np.int64)
+    x_data, y_data = backend.from_host(x), backend.from_host(y)
+    check(x_data.binary(BinaryOps.IDIV, y_data), x // y)
+    check(x_data.binary(BinaryOps.MOD, y_data), x % y)
+    check(x_data.binary(BinaryOps.AND, y_data), x & y)
+    check(x_data.binary(BinaryOps.OR, y_data), x | y)
+    check(x_data.binary(BinaryOps.XOR, y_data), x ^ y)
+
+
+def test_floor_division_of_floats_follows_python(backend: Backend) -> None:
+    x = np.array([1.0, 7.0, -7.0, 0.0, 7.5, -7.5, np.inf, 1.0, -1.0], dtype=np.float64)
+    y = np.array([0.1, 0.0, 0.0, 0.0, -2.0, 2.0, 1.0, np.inf, np.inf], dtype=np.float64)
+    quotients = [9.0, np.inf, -np.inf, np.nan, -4.0, -4.0, np.nan, 0.0, -1.0]
+    remainders = [x_ % y_ if y_ and np.isfinite(x_) else np.nan for x_, y_ in zip(x, y)]
+    x_data, y_data = backend.from_host(x), backend.from_host(y)
+    check(x_data.binary(BinaryOps.IDIV, y_data), np.array(quotients))
+    check(x_data.binary(BinaryOps.MOD, y_data), np.array(remainders))
+
+
+def test_cos_and_tanh_are_exact_where_compositions_were_not(backend: Backend) -> None:
+    x = np.array([12345.0, 1e-8, 1e-30, -3.0, 0.0], dtype=np.float32)
+    x_data = backend.from_host(x)
+    for op, reference in ((UnaryOps.COS, np.cos), (UnaryOps.TANH, np.tanh)):
+        got = x_data.unary(op).to_host()
+        expected = reference(x.astype(np.float64)).astype(np.float32)
+        np.testing.assert_array_max_ulp(got, expected, maxulp=1)
 
 
 # ---- reduce ops ----
@@ -421,6 +545,8 @@ def test_ops_leave_their_inputs_unchanged(backend: Backend) -> None:
         x_data.window((2, 2), (1, 1), (1, 1)),
         x_data.cast(DType.int32),
         x_data.matmul(x_data.permute((0, 2, 1))),
+        x_data.gather(1, backend.from_host(np.zeros((2, 5, 4), dtype=np.int64))),
+        x_data.scatter_add(1, backend.from_host(np.ones((2, 3, 4), dtype=np.int64)), (2, 2, 4)),
     ]
     assert all(isinstance(result, TensorData) for result in results)
     check(x_data, x)
