@@ -191,14 +191,17 @@ MALFORMED_STATES: list[tuple[str, Any, type[Exception], str]] = [
      r"Adam \(loading parameter group 0\): lr must be a real number >= 0, got 'fast'"),
     ("bad betas", adam_state(param_groups=[{"params": [0, 1, 2], "betas": (0.9,)}]), ValueError,
      r"betas must be a pair of real numbers, each in \[0, 1\), got \(0.9,\)"),
-    ("entry not a dict", adam_state(state={1: 5}), ValueError, "parameter 1: expected a dict of state values"),
-    ("missing buffer", adam_state(exp_avg_sq=None), KeyError, r"missing \['exp_avg_sq'\]"),
+    ("entry not a dict", adam_state(state={1: 5}), ValueError, "the state of parameter 1 must be a dict, got int"),
+    ("missing buffer", adam_state(exp_avg_sq=None), KeyError,
+     r"parameter 1 should hold \['exp_avg', 'exp_avg_sq', 'step'\]: missing \['exp_avg_sq'\]"),
     ("extra buffer", adam_state(momentum_buffer=np.zeros(4)), KeyError, r"unexpected \['momentum_buffer'\]"),
-    ("step not a count", adam_state(step="three"), ValueError, "'step' must be a whole number >= 0, got 'three'"),
-    ("fractional step", adam_state(step=1.5), ValueError, "'step' must be a whole number"),
+    ("step not a count", adam_state(step="three"), ValueError,
+     "state 'step' of parameter 1 must be a whole number >= 0, got 'three'"),
+    ("fractional step", adam_state(step=1.5), ValueError, "state 'step' of parameter 1 must be a whole number >= 0, got 1.5"),
     ("buffer not an array", adam_state(exp_avg="zeros"), ValueError,
-     r"state 'exp_avg' must be a numeric array of shape \(4,\)"),
-    ("buffer wrong shape", adam_state(exp_avg=np.zeros((2, 2))), ValueError, r"got ndarray of shape \(2, 2\)"),
+     r"state 'exp_avg' of parameter 1 must be a numeric array, got str"),
+    ("buffer wrong shape", adam_state(exp_avg=np.zeros((2, 2))), ValueError,
+     r"state 'exp_avg' of parameter 1 has shape \(2, 2\), but the parameter has shape \(4,\)"),
 ]
 
 

@@ -1,9 +1,13 @@
 """Layers with weights (Linear, Conv2d, ConvTranspose2d, Embedding) and the shape layers around them.
 
-Each initialises its weights as PyTorch does, so a model starts from the same distribution:
-Linear and Conv weights from kaiming_uniform(a=sqrt(5)), which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
-biases from the same range, Embedding from N(0, 1). The random numbers come from edugrad's own
-generator (`edugrad.manual_seed`), not PyTorch's.
+Each initialises its weights in `reset_parameters()` with nn/init.py, as PyTorch does, so a model
+starts from the same distribution: Linear and Conv weights from kaiming_uniform_(a=sqrt(5)), which
+is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), biases from the same range, Embedding from N(0, 1). The
+random numbers come from edugrad's own generator (`edugrad.manual_seed`), not PyTorch's.
+
+Constructor arguments are checked once, by one helper per kind of argument (a count, a pair of
+sizes, a probability), so `Conv2d(1, 2, 3, stride=0)` is refused naming the layer, the argument
+and the value instead of failing later inside the convolution.
 """
 
 from __future__ import annotations
@@ -12,13 +16,43 @@ import math
 from typing import Any, Sequence
 
 from edugrad.nn import functional as F
+from edugrad.nn import init
 from edugrad.nn.module import Module, Parameter
-from edugrad.tensor import Tensor, _pair
+from edugrad.tensor import Tensor
 
 
-def _uniform_bias(size: int, fan_in: int) -> Parameter:
-    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-    return Parameter(Tensor.uniform(size, low=-bound, high=bound))
+# ------------------------------------------------------------ argument checks, one per kind
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_count(layer: str, name: str, value: Any, minimum: int) -> int:
+    """in_features, channels, groups, num_embeddings: an int >= minimum."""
+    if not _is_int(value) or value < minimum:
+        raise ValueError(f"{layer}: {name} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_pair(layer: str, name: str, value: Any, minimum: int) -> tuple[int, int]:
+    """kernel_size, stride, padding, dilation: an int or a pair of ints, each >= minimum; returns the pair."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(_is_int(v) and v >= minimum for v in pair):
+        raise ValueError(f"{layer}: {name} must be an integer >= {minimum} or a pair of them, got {value!r}")
+    return pair[0], pair[1]
+
+
+def _check_probability(layer: str, name: str, value: Any) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+        raise ValueError(f"{layer}: {name} must be a probability in [0, 1], got {value!r}")
+    return value
+
+
+def _reset_bias(bias: Parameter | None, weight: Tensor) -> None:
+    """PyTorch's default bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in taken from the weight."""
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound)
 
 
 class Identity(Module):
@@ -39,9 +73,15 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(Tensor.kaiming_uniform(out_features, in_features, a=math.sqrt(5)))
-        self.bias = _uniform_bias(out_features, in_features) if bias else None
+        self.in_features = _check_count("Linear", "in_features", in_features, 0)
+        self.out_features = _check_count("Linear", "out_features", out_features, 0)
+        self.weight = Parameter(Tensor.empty(out_features, in_features))
+        self.bias = Parameter(Tensor.empty(out_features)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        _reset_bias(self.bias, self.weight)
 
     def forward(self, input: Tensor) -> Tensor:
         if input.shape[-1:] != (self.in_features,):
@@ -52,68 +92,56 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class Conv2d(Module):
-    """2-D convolution (cross-correlation) over (N, C_in, H, W); weight (C_out, C_in/groups, kh, kw)."""
+class _ConvNd(Module):
+    """What Conv2d and ConvTranspose2d share, as in PyTorch: the checked arguments, the weight and
+    bias and their init, and the repr. A convolution's weight is (C_out, C_in/groups, kh, kw); a
+    transposed one's (C_in, C_out/groups, kh, kw), since it is the convolution's gradient."""
 
     weight: Parameter
     bias: Parameter | None
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, padding: Any,
+                 dilation: Any, transposed: bool, output_padding: Any, groups: int, bias: bool) -> None:
         super().__init__()
+        name = type(self).__name__
+        self.in_channels = _check_count(name, "in_channels", in_channels, 1)
+        self.out_channels = _check_count(name, "out_channels", out_channels, 1)
+        self.groups = _check_count(name, "groups", groups, 1)
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) and out_channels ({out_channels}) "
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) "
                              f"must both be divisible by groups ({groups})")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride, self.dilation = _pair(kernel_size), _pair(stride), _pair(dilation)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.kernel_size = _check_pair(name, "kernel_size", kernel_size, 1)
+        self.stride = _check_pair(name, "stride", stride, 1)
+        self.dilation = _check_pair(name, "dilation", dilation, 1)
+        self.padding: tuple[int, int] | str
+        if isinstance(padding, str) and not transposed:
+            if padding not in ("valid", "same"):
+                raise ValueError(f"{name}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError(f"{name}: padding='same' needs stride 1, got stride={stride!r}")
+            self.padding = padding
+        else:
+            self.padding = _check_pair(name, "padding", padding, 0)
+        self.output_padding = _check_pair(name, "output_padding", output_padding, 0)
+        if any(o >= s and o >= d for o, s, d in zip(self.output_padding, self.stride, self.dilation)):
+            raise ValueError(f"{name}: output_padding {self.output_padding} must be smaller than either "
+                             f"stride {self.stride} or dilation {self.dilation}")
+        self.transposed = transposed
         kh, kw = self.kernel_size
-        self.weight = Parameter(Tensor.kaiming_uniform(out_channels, in_channels // groups, kh, kw, a=math.sqrt(5)))
-        self.bias = _uniform_bias(out_channels, in_channels // groups * kh * kw) if bias else None
+        shape = (in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)
+        self.weight = Parameter(Tensor.empty(*shape, kh, kw))
+        self.bias = Parameter(Tensor.empty(out_channels)) if bias else None
+        self.reset_parameters()
 
-    def forward(self, input: Tensor) -> Tensor:
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    def reset_parameters(self) -> None:
+        # fan_in comes from the weight's dim 1 for both kinds, as in PyTorch (C_out/groups*kh*kw when transposed)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        _reset_bias(self.bias, self.weight)
 
     def extra_repr(self) -> str:
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding != (0, 0):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        return text + (", bias=False" if self.bias is None else "")
-
-
-class ConvTranspose2d(Module):
-    """The transpose (gradient) of Conv2d, used to upsample; weight (C_in, C_out/groups, kh, kw)."""
-
-    weight: Parameter
-    bias: Parameter | None
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
-                 dilation: Any = 1) -> None:
-        super().__init__()
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"ConvTranspose2d: in_channels ({in_channels}) and out_channels ({out_channels}) "
-                             f"must both be divisible by groups ({groups})")
-        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size, self.stride, self.padding = _pair(kernel_size), _pair(stride), _pair(padding)
-        self.output_padding, self.dilation = _pair(output_padding), _pair(dilation)
-        kh, kw = self.kernel_size
-        # PyTorch takes fan_in from the weight's dim 1 here too: out_channels/groups * kh * kw.
-        self.weight = Parameter(Tensor.kaiming_uniform(in_channels, out_channels // groups, kh, kw, a=math.sqrt(5)))
-        self.bias = _uniform_bias(out_channels, out_channels // groups * kh * kw) if bias else None
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
-
-    def extra_repr(self) -> str:
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        for name, value, default in (("padding", self.padding, (0, 0)), ("output_padding", self.output_padding, (0, 0)),
-                                     ("dilation", self.dilation, (1, 1))):
+        for name, value, default in (("padding", self.padding, (0, 0)), ("dilation", self.dilation, (1, 1)),
+                                     ("output_padding", self.output_padding, (0, 0))):
             if value != default:
                 text += f", {name}={value}"
         if self.groups != 1:
@@ -121,12 +149,51 @@ class ConvTranspose2d(Module):
         return text + (", bias=False" if self.bias is None else "")
 
 
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation) over (N, C_in, H, W); weight (C_out, C_in/groups, kh, kw).
+    padding may be an int, a pair, 'valid' or 'same'."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         transposed=False, output_padding=0, groups=groups, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """The transpose (gradient) of Conv2d, used to upsample; weight (C_in, C_out/groups, kh, kw)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
+                 padding: Any = 0, output_padding: Any = 0, groups: int = 1, bias: bool = True,
+                 dilation: Any = 1) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         transposed=True, output_padding=output_padding, groups=groups, bias=bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
+
+
+def _check_pool_arguments(layer: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> None:
+    """The pooling layers keep their arguments as given (PyTorch's repr shows them so); the checks
+    see pairs. Padding beyond half the window would make windows of padding only."""
+    kernel, dilation_pair = _check_pair(layer, "kernel_size", kernel_size, 1), _check_pair(layer, "dilation", dilation, 1)
+    _check_pair(layer, "stride", stride, 1)
+    for pad, k, d in zip(_check_pair(layer, "padding", padding, 0), kernel, dilation_pair):
+        if pad > (d * (k - 1) + 1) // 2:
+            raise ValueError(f"{layer}: padding {padding!r} must be at most half the kernel size {kernel_size!r}")
+
+
 class MaxPool2d(Module):
     """The largest value in each kernel_size window; stride defaults to kernel_size."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> None:
         super().__init__()
-        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride or kernel_size, padding, dilation
+        stride = kernel_size if stride is None else stride
+        _check_pool_arguments("MaxPool2d", kernel_size, stride, padding, dilation)
+        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
 
     def forward(self, input: Tensor) -> Tensor:
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation)
@@ -140,7 +207,9 @@ class AvgPool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        stride = kernel_size if stride is None else stride
+        _check_pool_arguments("AvgPool2d", kernel_size, stride, padding, 1)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding)
@@ -156,16 +225,22 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None) -> None:
         super().__init__()
+        _check_count("Embedding", "num_embeddings", num_embeddings, 0)
+        _check_count("Embedding", "embedding_dim", embedding_dim, 0)
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} is out of range for "
                                  f"{num_embeddings} embeddings")
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
-        weight = Tensor.randn(num_embeddings, embedding_dim)
-        if padding_idx is not None:  # the padding row starts at zero, as in PyTorch
-            weight = Tensor.where(Tensor.arange(num_embeddings).reshape(-1, 1) == padding_idx, 0.0, weight)
-        self.weight = Parameter(weight)
+        self.weight = Parameter(Tensor.empty(num_embeddings, embedding_dim))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:  # the padding row starts at zero, as in PyTorch
+            is_padding_row = Tensor.arange(self.num_embeddings).reshape(-1, 1) == self.padding_idx
+            self.weight.assign(Tensor.where(is_padding_row, 0.0, self.weight.detach()))
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx)
@@ -180,9 +255,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: probability must be in [0, 1], got {p}")
-        self.p = p
+        self.p = _check_probability("Dropout", "p", p)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training)
@@ -217,3 +290,53 @@ class Unflatten(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+# ------------------------------------------------------------ adaptive average pooling
+# adaptive_avg_pool2d belongs in nn/functional.py (PyTorch's F.adaptive_avg_pool2d); it is here,
+# composed from Tensor ops, until functional.py takes it. It needs no backward of its own.
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average (..., H, W) down to (..., out_h, out_w): output cell i along a dim of size n averages
+    input positions floor(i * n / out) to ceil((i + 1) * n / out), PyTorch's windows (they overlap
+    when out does not divide n). None in output_size keeps that dim's size."""
+    if input.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    sizes = _check_output_size("adaptive_avg_pool2d", output_size)
+    if 0 in input.shape[-2:]:
+        raise ValueError(f"adaptive_avg_pool2d: input has an empty spatial dim, shape {input.shape}")
+    out_h, out_w = (n if s is None else s for s, n in zip(sizes, input.shape[-2:]))
+    return _adaptive_mean(_adaptive_mean(input, out_h, input.ndim - 2), out_w, input.ndim - 1)
+
+
+def _check_output_size(op: str, output_size: Any) -> tuple[int | None, int | None]:
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2 or not all(s is None or (_is_int(s) and s >= 1) for s in sizes):
+        raise ValueError(f"{op}: output_size must be an integer >= 1, None, or a pair of them, got {output_size!r}")
+    return sizes[0], sizes[1]
+
+
+def _adaptive_mean(input: Tensor, out: int, dim: int) -> Tensor:
+    """Adaptive average along one dim. Averaging rows then columns equals averaging each window,
+    since every window is a rectangle."""
+    n = input.shape[dim]
+    if n % out == 0:  # equal, disjoint windows: split the dim into (out, n // out) and average the second
+        return input.unflatten(dim, (out, n // out)).mean(dim + 1)
+    windows = [(i * n // out, -(-(i + 1) * n // out)) for i in range(out)]  # [floor, ceil) bounds
+    before = (slice(None),) * dim
+    return Tensor.cat([input[before + (slice(start, end),)].mean(dim, keepdim=True) for start, end in windows], dim)
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input's: AdaptiveAvgPool2d((1, 1)) is
+    global average pooling, AdaptiveAvgPool2d(7) gives (N, C, 7, 7) from any (N, C, H, W)."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        _check_output_size("AdaptiveAvgPool2d", output_size)
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

@@ -222,33 +222,36 @@ class Optimizer:
             if not _is_index(key) or int(key) not in by_index:
                 raise ValueError(f"{where}: the state has values for parameter {key!r}, which no group lists")
             p, group = by_index[int(key)]
-            state[p] = self._restored_state(values, p, group, f"{where}: parameter {key}")
+            state[p] = self._restored_state(values, p, group, where, key)
         self.state = state
         for group, loaded in zip(self.param_groups, groups):
             group.update(loaded)
 
-    def _restored_state(self, values: Any, p: Tensor, group: dict[str, Any], where: str) -> dict[str, Any]:
+    def _restored_state(self, values: Any, p: Tensor, group: dict[str, Any], where: str, index: Any) -> dict[str, Any]:
         """One parameter's saved state, checked against the names init_state gives this group: "step"
         is a count, every other entry a buffer shaped like the parameter."""
         if not isinstance(values, Mapping):
-            raise ValueError(f"{where}: expected a dict of state values, got {type(values).__name__}")
+            raise ValueError(f"{where}: the state of parameter {index} must be a dict, got {type(values).__name__}")
         with no_grad():
             expected = set(self.init_state(p, group))
         if set(values) != expected:
             missing, unexpected = sorted(expected - set(values)), sorted(set(values) - expected, key=str)
-            raise KeyError(f"{where}: expected state entries {sorted(expected)}, missing {missing}, "
-                           f"unexpected {unexpected}")
+            raise KeyError(f"{where}: the state of parameter {index} should hold {sorted(expected)}: "
+                           f"missing {missing}, unexpected {unexpected}")
         restored: dict[str, Any] = {}
         for name, value in values.items():
             array = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
             if name == "step":  # a count; PyTorch saves it as a 0-d tensor
                 if array.shape != () or array.dtype.kind not in "iuf" or array != int(array) or array < 0:
-                    raise ValueError(f"{where}: 'step' must be a whole number >= 0, got {value!r:.80}")
+                    raise ValueError(f"{where}: state 'step' of parameter {index} must be a whole number >= 0, "
+                                     f"got {value!r:.80}")
                 restored[name] = int(array)
-            elif array.dtype.kind not in "iuf" or array.shape != p.shape:
-                raise ValueError(f"{where}: state '{name}' must be a numeric array of shape {p.shape} "
-                                 f"(the parameter's), got {type(value).__name__} of shape {array.shape} "
-                                 f"and dtype {array.dtype}")
+            elif array.dtype.kind not in "iuf":
+                raise ValueError(f"{where}: state '{name}' of parameter {index} must be a numeric array, "
+                                 f"got {type(value).__name__} of dtype {array.dtype}")
+            elif array.shape != p.shape:
+                raise ValueError(f"{where}: state '{name}' of parameter {index} has shape {array.shape}, "
+                                 f"but the parameter has shape {p.shape}")
             else:
                 restored[name] = Tensor(array, dtype=p.dtype)
         return restored
