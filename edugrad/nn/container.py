@@ -90,11 +90,12 @@ class _ListContainer(Module):
             self.append(value)
         return self
 
-    def insert(self, index: int, value: Any) -> None:
+    def insert(self: ListT, index: int, value: Any) -> ListT:
         """Insert before index (as list.insert); the later entries are renumbered."""
         values = list(self._entries().values())
         values.insert(operator.index(index), value)
         self._renumber(values)
+        return self
 
     def pop(self, index: int = -1) -> Any:
         """Remove and return the entry at index; the later entries are renumbered."""

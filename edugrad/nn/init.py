@@ -55,7 +55,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight shaped (out, in, *kernel): in * prod(kernel), out * prod(kernel).
     ConvTranspose weights are shaped (in, out/groups, *kernel), so their "fan_in" is PyTorch's too."""
-    if tensor.ndim < 2:
+    if len(_shape_of(tensor, "_calculate_fan_in_and_fan_out")) < 2:
         raise ValueError(f"_calculate_fan_in_and_fan_out: fan in and fan out can not be computed for a tensor "
                          f"with fewer than 2 dimensions, got shape {tensor.shape}")
     receptive_field = math.prod(tensor.shape[2:])
@@ -69,10 +69,15 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _shape_of(tensor: Tensor, op: str) -> tuple[int, ...]:
+    """The shape of the tensor to fill, checking first that it is one."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected a Tensor to fill, got {type(tensor).__name__}")
+    return tensor.shape
+
+
 def _fill(tensor: Tensor, values: Tensor) -> Tensor:
     """Replace tensor's values with `values` (cast to its dtype), keeping the tensor object."""
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"nn.init: expected a Tensor to fill, got {type(tensor).__name__}")
     with no_grad():
         return tensor.assign(values)
 
@@ -87,13 +92,13 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with samples from U(a, b)."""
     if not a <= b:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
-    return _fill(tensor, Tensor.rand(*tensor.shape) * (b - a) + a)
+    return _fill(tensor, Tensor.rand(*_shape_of(tensor, "uniform_")) * (b - a) + a)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with samples from N(mean, std^2)."""
     _check_std("normal_", std)
-    return _fill(tensor, Tensor.randn(*tensor.shape) * std + mean)
+    return _fill(tensor, Tensor.randn(*_shape_of(tensor, "normal_")) * std + mean)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0) -> Tensor:
@@ -107,7 +112,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if inside < 1e-6:  # redrawing would take millions of rounds
         raise ValueError(f"trunc_normal_: [{a}, {b}] holds a fraction {inside:.3g} of N({mean}, {std}^2); "
                          f"choose bounds nearer the mean")
-    values = Tensor.randn(*tensor.shape) * std + mean
+    values = Tensor.randn(*_shape_of(tensor, "trunc_normal_")) * std + mean
     outside = (values < a) | (values > b)
     while outside.any().item():
         values = Tensor.where(outside, Tensor.randn(*tensor.shape) * std + mean, values)
@@ -121,7 +126,7 @@ def _normal_cdf(x: float) -> float:
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with the value val."""
-    return _fill(tensor, Tensor.full(tensor.shape, val, dtype=tensor.dtype))
+    return _fill(tensor, Tensor.full(_shape_of(tensor, "constant_"), val, dtype=tensor.dtype))
 
 
 def ones_(tensor: Tensor) -> Tensor:
@@ -135,7 +140,7 @@ def zeros_(tensor: Tensor) -> Tensor:
 def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity matrix (ones on the diagonal of a non-square one too):
     a linear layer that starts by passing its inputs through."""
-    if tensor.ndim != 2:
+    if len(_shape_of(tensor, "eye_")) != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tensor.shape}")
     return _fill(tensor, Tensor.eye(*tensor.shape, dtype=tensor.dtype))
 
@@ -160,7 +165,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """He et al.: U(-bound, bound), bound = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a).
     With a=sqrt(5), PyTorch's default for Linear and Conv weights, bound = 1 / sqrt(fan_in).
     A tensor with no elements is left as it is (PyTorch warns)."""
-    if 0 in tensor.shape:
+    if 0 in _shape_of(tensor, "kaiming_uniform_"):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     bound = math.sqrt(3.0) * std  # U(-b, b) has standard deviation b / sqrt(3)
@@ -169,7 +174,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """He et al.: N(0, std^2), std = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
-    if 0 in tensor.shape:
+    if 0 in _shape_of(tensor, "kaiming_normal_"):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     return normal_(tensor, 0.0, std)
@@ -179,7 +184,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """Saxe et al.: a (semi-)orthogonal matrix times gain; a tensor of more than 2 dims is treated as
     (shape[0], the rest flattened). Its rows (or columns, whichever are fewer) are orthonormal, so
     the layer preserves the norm of what it passes on."""
-    if tensor.ndim < 2:
+    if len(_shape_of(tensor, "orthogonal_")) < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
     if tensor.numel() == 0:
         return tensor
