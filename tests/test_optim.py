@@ -138,7 +138,7 @@ def test_state_dict_resumes_the_same_trajectory(name: str, options: dict[str, An
         "param_groups": torch_state["param_groups"]})
     for step in range(5):
         set_gradients(ours, theirs)
-        for i, (p, r, f) in enumerate(zip(ours, resumed, from_torch)):
+        for i, (r, f) in enumerate(zip(resumed, from_torch)):
             r.grad, f.grad = Tensor(gradient(i, r.numpy())), Tensor(gradient(i, f.numpy()))
         for opt in (ours_opt, theirs_opt, resumed_opt, from_torch_opt):
             opt.step()
@@ -197,7 +197,8 @@ MALFORMED_STATES: list[tuple[str, Any, type[Exception], str]] = [
     ("extra buffer", adam_state(momentum_buffer=np.zeros(4)), KeyError, r"unexpected \['momentum_buffer'\]"),
     ("step not a count", adam_state(step="three"), ValueError,
      "state 'step' of parameter 1 must be a whole number >= 0, got 'three'"),
-    ("fractional step", adam_state(step=1.5), ValueError, "state 'step' of parameter 1 must be a whole number >= 0, got 1.5"),
+    ("fractional step", adam_state(step=1.5), ValueError,
+     "state 'step' of parameter 1 must be a whole number >= 0, got 1.5"),
     ("buffer not an array", adam_state(exp_avg="zeros"), ValueError,
      r"state 'exp_avg' of parameter 1 must be a numeric array, got str"),
     ("buffer wrong shape", adam_state(exp_avg=np.zeros((2, 2))), ValueError,
@@ -416,7 +417,8 @@ BAD_SCHEDULES: list[tuple[Callable[[Any], Any], str]] = [
     (lambda opt: lr_scheduler.StepLR(opt, 2, gamma="half"), "StepLR: gamma must be a real number >= 0, got 'half'"),
     (lambda opt: lr_scheduler.MultiStepLR(opt, [2, -1]), "MultiStepLR: each milestone must be an integer >= 0, got -1"),
     (lambda opt: lr_scheduler.ExponentialLR(opt, gamma=-0.5), "ExponentialLR: gamma must be a real number >= 0"),
-    (lambda opt: lr_scheduler.LinearLR(opt, start_factor="a"), r"LinearLR: start_factor must be a real number in \[0, 1\]"),
+    (lambda opt: lr_scheduler.LinearLR(opt, start_factor="a"),
+     r"LinearLR: start_factor must be a real number in \[0, 1\]"),
     (lambda opt: lr_scheduler.LinearLR(opt, total_iters=-1), "LinearLR: total_iters must be an integer >= 0, got -1"),
     (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=0), "CosineAnnealingLR: T_max must be an integer >= 1"),
     (lambda opt: lr_scheduler.ExponentialLR(opt, 0.9, last_epoch=-2), "last_epoch must be an integer >= -1, got -2"),

@@ -164,8 +164,7 @@ class ParameterList(_ListContainer):
         self.register_parameter(name, _as_parameter(type(self).__name__, value))
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({name}): Parameter containing: [shape {p.shape}, dtype {p.dtype.value}]"
-                         for name, p in self._parameters.items())
+        return _describe_parameters(self._parameters)
 
 
 class _DictContainer(Module):
@@ -264,8 +263,7 @@ class ParameterDict(_DictContainer):
         self.register_parameter(key, _as_parameter(type(self).__name__, value))
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({key}): Parameter containing: [shape {p.shape}, dtype {p.dtype.value}]"
-                         for key, p in self._parameters.items())
+        return _describe_parameters(self._parameters)
 
 
 def _as_parameter(container: str, value: Any) -> Parameter:
@@ -274,3 +272,9 @@ def _as_parameter(container: str, value: Any) -> Parameter:
     if isinstance(value, Tensor):
         return Parameter(value)
     raise TypeError(f"{container}: {value!r:.60} is a {type(value).__name__}, not a Tensor or Parameter")
+
+
+def _describe_parameters(parameters: dict[str, Parameter | None]) -> str:
+    """One line per parameter, as PyTorch prints a ParameterList or ParameterDict."""
+    return "\n".join(f"({name}): Parameter containing: [shape {p.shape}, dtype {p.dtype.value}]"
+                     for name, p in parameters.items() if p is not None)

@@ -142,7 +142,8 @@ def eye_(tensor: Tensor) -> Tensor:
     a linear layer that starts by passing its inputs through."""
     if len(_shape_of(tensor, "eye_")) != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tensor.shape}")
-    return _fill(tensor, Tensor.eye(*tensor.shape, dtype=tensor.dtype))
+    rows, cols = tensor.shape
+    return _fill(tensor, Tensor.eye(rows, cols, dtype=tensor.dtype))
 
 
 # ------------------------------------------------------------ schemes scaled by the fans

@@ -179,9 +179,10 @@ class ConvTranspose2d(_ConvNd):
 def _check_pool_arguments(layer: str, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> None:
     """The pooling layers keep their arguments as given (PyTorch's repr shows them so); the checks
     see pairs. Padding beyond half the window would make windows of padding only."""
-    kernel, dilation_pair = _check_pair(layer, "kernel_size", kernel_size, 1), _check_pair(layer, "dilation", dilation, 1)
+    kernel = _check_pair(layer, "kernel_size", kernel_size, 1)
+    dilations = _check_pair(layer, "dilation", dilation, 1)
     _check_pair(layer, "stride", stride, 1)
-    for pad, k, d in zip(_check_pair(layer, "padding", padding, 0), kernel, dilation_pair):
+    for pad, k, d in zip(_check_pair(layer, "padding", padding, 0), kernel, dilations):
         if pad > (d * (k - 1) + 1) // 2:
             raise ValueError(f"{layer}: padding {padding!r} must be at most half the kernel size {kernel_size!r}")
 

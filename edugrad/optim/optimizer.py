@@ -185,7 +185,8 @@ class Optimizer:
         (ValueError or KeyError naming what is wrong) before anything changes."""
         where = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, Mapping):
-            raise ValueError(f"{where}: expected a dict with 'state' and 'param_groups', got {type(state_dict).__name__}")
+            raise ValueError(f"{where}: expected a dict with 'state' and 'param_groups', "
+                             f"got {type(state_dict).__name__}")
         for key in ("state", "param_groups"):
             if key not in state_dict:
                 raise KeyError(f"{where}: the state dict has no '{key}' entry (it has {sorted(map(str, state_dict))})")
@@ -268,4 +269,4 @@ def _is_index(key: Any) -> bool:
     """A parameter index: an int, or a string of digits (JSON-like formats turn keys into strings)."""
     if isinstance(key, str):
         return key.isdigit()
-    return isinstance(key, (int, np.integer)) and not isinstance(key, bool) and key >= 0
+    return isinstance(key, (int, np.integer)) and not isinstance(key, bool) and bool(key >= 0)
