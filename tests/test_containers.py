@@ -107,8 +107,8 @@ def test_module_list_in_a_model_registers_its_parameters() -> None:
 
 
 LIST_ERRORS: list[tuple[Callable[[], Any], type[Exception], str]] = [
-    (lambda: nn.Sequential(nn.ReLU(), Tensor.relu), TypeError, "Sequential: .* is a function, not a Module"),
-    (lambda: nn.ModuleList([nn.ReLU(), 3]), TypeError, "ModuleList: 3 is a int, not a Module"),
+    (lambda: nn.Sequential(nn.ReLU(), Tensor.relu), TypeError, "Sequential: entry '1' is <function .*>, a function, not a Module"),
+    (lambda: nn.ModuleList([nn.ReLU(), 3]), TypeError, "ModuleList: entry '1' is 3, a int, not a Module"),
     (lambda: nn.ModuleList([nn.ReLU()])[1], IndexError, "ModuleList: index 1 is out of range for 1 entries"),
     (lambda: nn.Sequential(nn.ReLU())[-2], IndexError, "Sequential: index -2 is out of range for 1 entries"),
     (lambda: nn.Sequential(nn.ReLU())["0"], TypeError, "Sequential: indices must be integers or slices, got str"),
@@ -164,7 +164,7 @@ def test_module_dict_in_a_gpt_style_model() -> None:
 
 DICT_ERRORS: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (lambda: nn.ModuleDict({"a": nn.ReLU()})["b"], KeyError, r"ModuleDict: no entry 'b'; the keys are \['a'\]"),
-    (lambda: nn.ModuleDict({"a": 1}), TypeError, "ModuleDict: the value for 'a' is a int, not a Module"),
+    (lambda: nn.ModuleDict({"a": 1}), TypeError, "ModuleDict: entry 'a' is 1, a int, not a Module"),
     (lambda: nn.ModuleDict({"a.b": nn.ReLU()}), KeyError, "must be non-empty and contain no '.'"),
     (lambda: nn.ModuleDict({"keys": nn.ReLU()}), KeyError, "attribute 'keys' already exists"),
     (lambda: nn.ModuleDict({1: nn.ReLU()}), TypeError, "module name must be a string, got int"),

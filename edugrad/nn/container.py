@@ -7,8 +7,9 @@ state_dict names are PyTorch's (`layers.0.weight`, `heads.query.weight`).
 Two bases hold the bookkeeping, and each container is only what differs:
 - `_ListContainer`: entries in order, indexed like a list (Sequential, ModuleList, ParameterList);
 - `_DictContainer`: entries by key, in insertion order, used like a dict (ModuleDict, ParameterDict).
-A container says where its entries live (`_entries`: the module or parameter registry) and how one
-is registered (`_store`, which checks its type).
+Both keep modules by default; `_HoldsParameters` makes them keep parameters instead. Where the
+entries live (`_entries`: a registry) and how one is registered (`_store`, which checks its type)
+is all that differs between the two kinds.
 """
 
 from __future__ import annotations
@@ -22,14 +23,21 @@ from edugrad.tensor import Tensor
 ListT = TypeVar("ListT", bound="_ListContainer")
 
 
-class _ListContainer(Module):
-    """Entries named "0", "1", ... in order; deleting or inserting renumbers them, as in PyTorch."""
+class _Container(Module):
+    """A container of modules: the entries are the submodules."""
 
     def _entries(self) -> dict[str, Any]:
         return self._modules
 
     def _store(self, name: str, value: Any) -> None:
+        if not isinstance(value, Module):
+            raise TypeError(f"{type(self).__name__}: entry {name!r} is {value!r:.60}, a {type(value).__name__}, "
+                            f"not a Module")
         self.add_module(name, value)
+
+
+class _ListContainer(_Container):
+    """Entries named "0", "1", ... in order; deleting or inserting renumbers them, as in PyTorch."""
 
     def _from_entries(self: ListT, entries: list[tuple[str, Any]]) -> ListT:
         """A new container of the same kind holding `entries` (what slicing returns)."""
@@ -119,11 +127,6 @@ class Sequential(_ListContainer):
         else:
             self.extend(modules)  # type: ignore[arg-type]
 
-    def _store(self, name: str, value: Any) -> None:
-        if not isinstance(value, Module):
-            raise TypeError(f"Sequential: {value!r} is a {type(value).__name__}, not a Module")
-        self.add_module(name, value)
-
     def _from_entries(self, entries: list[tuple[str, Any]]) -> Sequential:
         return Sequential(dict(entries))  # a slice keeps the names, as in PyTorch
 
@@ -142,39 +145,10 @@ class ModuleList(_ListContainer):
         if modules is not None:
             self.extend(modules)
 
-    def _store(self, name: str, value: Any) -> None:
-        if not isinstance(value, Module):
-            raise TypeError(f"ModuleList: {value!r} is a {type(value).__name__}, not a Module")
-        self.add_module(name, value)
 
 
-class ParameterList(_ListContainer):
-    """A list of parameters registered with the module (named "0", "1", ...). A plain Tensor added
-    to it becomes a Parameter, as in PyTorch."""
-
-    def __init__(self, values: Iterable[Tensor] | None = None) -> None:
-        super().__init__()
-        if values is not None:
-            self.extend(values)
-
-    def _entries(self) -> dict[str, Any]:
-        return self._parameters
-
-    def _store(self, name: str, value: Any) -> None:
-        self.register_parameter(name, _as_parameter(type(self).__name__, value))
-
-    def extra_repr(self) -> str:
-        return _describe_parameters(self._parameters)
-
-
-class _DictContainer(Module):
+class _DictContainer(_Container):
     """Entries by string key, in insertion order, with the methods of a dict."""
-
-    def _entries(self) -> dict[str, Any]:
-        return self._modules
-
-    def _store(self, key: str, value: Any) -> None:
-        self.add_module(key, value)
 
     def _existing(self, key: str) -> str:
         if key not in self._entries():
@@ -242,28 +216,39 @@ class ModuleDict(_DictContainer):
         if modules is not None:
             self.update(modules)
 
-    def _store(self, key: str, value: Any) -> None:
-        if not isinstance(value, Module):
-            raise TypeError(f"ModuleDict: the value for {key!r} is a {type(value).__name__}, not a Module")
-        self.add_module(key, value)
 
 
-class ParameterDict(_DictContainer):
-    """A dict of parameters registered with the module; a plain Tensor stored in it becomes a Parameter."""
+class _HoldsParameters(_Container):
+    """Mixed into ParameterList and ParameterDict: entries live in the parameter registry, and a plain
+    Tensor stored becomes a Parameter, as in PyTorch."""
+
+    def _entries(self) -> dict[str, Any]:
+        return self._parameters
+
+    def _store(self, name: str, value: Any) -> None:
+        self.register_parameter(name, _as_parameter(type(self).__name__, value))
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({name}): Parameter containing: [shape {p.shape}, dtype {p.dtype.value}]"
+                         for name, p in self._parameters.items() if p is not None)
+
+
+class ParameterList(_HoldsParameters, _ListContainer):
+    """A list of parameters registered with the module (named "0", "1", ...)."""
+
+    def __init__(self, values: Iterable[Tensor] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+
+class ParameterDict(_HoldsParameters, _DictContainer):
+    """A dict of parameters registered with the module (state_dict names `table.key`)."""
 
     def __init__(self, parameters: Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] | None = None) -> None:
         super().__init__()
         if parameters is not None:
             self.update(parameters)
-
-    def _entries(self) -> dict[str, Any]:
-        return self._parameters
-
-    def _store(self, key: str, value: Any) -> None:
-        self.register_parameter(key, _as_parameter(type(self).__name__, value))
-
-    def extra_repr(self) -> str:
-        return _describe_parameters(self._parameters)
 
 
 def _as_parameter(container: str, value: Any) -> Parameter:
@@ -273,8 +258,3 @@ def _as_parameter(container: str, value: Any) -> Parameter:
         return Parameter(value)
     raise TypeError(f"{container}: {value!r:.60} is a {type(value).__name__}, not a Tensor or Parameter")
 
-
-def _describe_parameters(parameters: dict[str, Parameter | None]) -> str:
-    """One line per parameter, as PyTorch prints a ParameterList or ParameterDict."""
-    return "\n".join(f"({name}): Parameter containing: [shape {p.shape}, dtype {p.dtype.value}]"
-                     for name, p in parameters.items() if p is not None)
