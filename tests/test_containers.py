@@ -107,11 +107,12 @@ def test_module_list_in_a_model_registers_its_parameters() -> None:
 
 
 LIST_ERRORS: list[tuple[Callable[[], Any], type[Exception], str]] = [
-    (lambda: nn.Sequential(nn.ReLU(), Tensor.relu), TypeError, "Sequential: entry '1' is <function .*>, a function, not a Module"),
-    (lambda: nn.ModuleList([nn.ReLU(), 3]), TypeError, "ModuleList: entry '1' is 3, a int, not a Module"),
+    (lambda: nn.Sequential(nn.ReLU(), Tensor.relu),  # type: ignore[arg-type]
+     TypeError, "Sequential: entry '1' is <function .*>, a function, not a Module"),
+    (lambda: nn.ModuleList([nn.ReLU(), 3]), TypeError, "ModuleList: entry '1' is 3, a int, not a Module"),  # type: ignore[list-item]
     (lambda: nn.ModuleList([nn.ReLU()])[1], IndexError, "ModuleList: index 1 is out of range for 1 entries"),
     (lambda: nn.Sequential(nn.ReLU())[-2], IndexError, "Sequential: index -2 is out of range for 1 entries"),
-    (lambda: nn.Sequential(nn.ReLU())["0"], TypeError, "Sequential: indices must be integers or slices, got str"),
+    (lambda: nn.Sequential(nn.ReLU())["0"], TypeError, "Sequential: indices must be integers or slices, got str"),  # type: ignore[call-overload]
     (lambda: nn.ModuleList([nn.ReLU()]).__setitem__(3, nn.ReLU()), IndexError, "index 3 is out of range"),
     (lambda: nn.ModuleList().extend(nn.ReLU()), TypeError, "ModuleList.extend: expected an iterable, got a ReLU"),
     (lambda: nn.ModuleList().pop(), IndexError, "ModuleList: index -1 is out of range for 0 entries"),
@@ -164,11 +165,11 @@ def test_module_dict_in_a_gpt_style_model() -> None:
 
 DICT_ERRORS: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (lambda: nn.ModuleDict({"a": nn.ReLU()})["b"], KeyError, r"ModuleDict: no entry 'b'; the keys are \['a'\]"),
-    (lambda: nn.ModuleDict({"a": 1}), TypeError, "ModuleDict: entry 'a' is 1, a int, not a Module"),
+    (lambda: nn.ModuleDict({"a": 1}), TypeError, "ModuleDict: entry 'a' is 1, a int, not a Module"),  # type: ignore[arg-type]
     (lambda: nn.ModuleDict({"a.b": nn.ReLU()}), KeyError, "must be non-empty and contain no '.'"),
     (lambda: nn.ModuleDict({"keys": nn.ReLU()}), KeyError, "attribute 'keys' already exists"),
-    (lambda: nn.ModuleDict({1: nn.ReLU()}), TypeError, "module name must be a string, got int"),
-    (lambda: nn.ModuleDict([("a", nn.ReLU(), 3)]), ValueError, "element 0 must be a .key, value. pair"),
+    (lambda: nn.ModuleDict({1: nn.ReLU()}), TypeError, "module name must be a string, got int"),  # type: ignore[arg-type]
+    (lambda: nn.ModuleDict([("a", nn.ReLU(), 3)]), ValueError, "element 0 must be a .key, value. pair"),  # type: ignore[list-item]
     (lambda: nn.ModuleDict(nn.ReLU()), TypeError, "expected a mapping or an iterable of .key, value. pairs, got ReLU"),
     (lambda: nn.ModuleDict().pop("x"), KeyError, "no entry 'x'"),
 ]
@@ -199,4 +200,4 @@ def test_parameter_list_and_dict_match_torch() -> None:
     with pytest.raises(TypeError, match="ParameterList: 3.0 is a float, not a Tensor or Parameter"):
         nn.ParameterList([3.0])  # type: ignore[list-item]
     with pytest.raises(TypeError, match="ParameterDict: 'w' is a str, not a Tensor or Parameter"):
-        nn.ParameterDict({"a": "w"})  # type: ignore[dict-item]
+        nn.ParameterDict({"a": "w"})  # type: ignore[arg-type, dict-item]

@@ -22,7 +22,7 @@ GAINS: list[tuple[str, float | None]] = [("linear", None), ("conv2d", None), ("c
 
 @pytest.mark.parametrize("nonlinearity, param", GAINS)
 def test_calculate_gain_matches_torch(nonlinearity: str, param: float | None) -> None:
-    assert init.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(nonlinearity, param)
+    assert init.calculate_gain(nonlinearity, param) == torch.nn.init.calculate_gain(nonlinearity, param)  # type: ignore[arg-type]
 
 
 def test_calculate_gain_refuses_unknown_names() -> None:
@@ -167,9 +167,9 @@ INIT_ERRORS: list[tuple[Callable[[], Any], type[Exception], str]] = [
     (lambda: init.eye_(Tensor.empty(2, 2, 2)), ValueError,
      r"eye_: only 2-D tensors are supported, got shape \(2, 2, 2\)"),
     (lambda: init.orthogonal_(Tensor.empty(3)), ValueError, "orthogonal_: only tensors with 2 or more dimensions"),
-    (lambda: init.zeros_(np.zeros(3)), TypeError, "constant_: expected a Tensor to fill, got ndarray"),
-    (lambda: init.kaiming_uniform_([[1.0]]), TypeError, "kaiming_uniform_: expected a Tensor to fill, got list"),
-    (lambda: init.xavier_normal_(None), TypeError, "_calculate_fan_in_and_fan_out: expected a Tensor to fill"),
+    (lambda: init.zeros_(np.zeros(3)), TypeError, "constant_: expected a Tensor to fill, got ndarray"),  # type: ignore[arg-type]
+    (lambda: init.kaiming_uniform_([[1.0]]), TypeError, "kaiming_uniform_: expected a Tensor to fill, got list"),  # type: ignore[arg-type]
+    (lambda: init.xavier_normal_(None), TypeError, "_calculate_fan_in_and_fan_out: expected a Tensor to fill"),  # type: ignore[arg-type]
 ]
 
 

@@ -283,11 +283,11 @@ def test_optimizer_errors() -> None:
     with pytest.raises(ValueError, match="empty"):
         optim.SGD([])
     with pytest.raises(TypeError, match="ndarray, not a Tensor"):
-        optim.SGD([np.ones(2)])  # type: ignore[list-item]
+        optim.SGD([np.ones(2)])  # type: ignore[arg-type, list-item]
     with pytest.raises(ValueError, match="twice"):
         optim.Adam([p, p])
     with pytest.raises(ValueError, match="more than one parameter group"):
-        optim.Adam([{"params": [p]}, {"params": [p], "lr": 0.1}])
+        optim.Adam([{"params": [p]}, {"params": [p], "lr": 0.1}])  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="group 0 has no 'params' entry"):
         optim.Adam([{"lr": 0.1}])
     with pytest.raises(ValueError, match="not a leaf"):
@@ -330,7 +330,7 @@ def test_bad_hyperparameters_in_a_group_are_refused() -> None:
     """A group's own settings pass the same checks as the defaults, at construction or added later."""
     p, q = Tensor.ones(2, requires_grad=True), Tensor.ones(2, requires_grad=True)
     with pytest.raises(ValueError, match=r"Adam \(parameter group 1\): lr must be a real number >= 0, got -0.1"):
-        optim.Adam([{"params": [p]}, {"params": [q], "lr": -0.1}])
+        optim.Adam([{"params": [p]}, {"params": [q], "lr": -0.1}])  # type: ignore[arg-type]
     opt = optim.SGD([p], lr=0.1)
     with pytest.raises(ValueError, match=r"SGD \(parameter group 1\): momentum must be .* got 'high'"):
         opt.add_param_group({"params": [q], "momentum": "high"})
@@ -360,9 +360,9 @@ SCHEDULES: list[tuple[str, Callable[[Any, Any], Any]]] = [
 
 @pytest.mark.parametrize("make", [s[1] for s in SCHEDULES], ids=[s[0] for s in SCHEDULES])
 def test_scheduler_matches_torch(make: Callable[[Any, Any], Any]) -> None:
-    ours_opt = optim.SGD([{"params": [Tensor.ones(1, requires_grad=True)]},
+    ours_opt = optim.SGD([{"params": [Tensor.ones(1, requires_grad=True)]},  # type: ignore[arg-type]
                           {"params": [Tensor.ones(1, requires_grad=True)], "lr": 0.5}], lr=0.1)
-    theirs_opt = torch.optim.SGD([{"params": [torch.ones(1, requires_grad=True)]},
+    theirs_opt = torch.optim.SGD([{"params": [torch.ones(1, requires_grad=True)]},  # type: ignore[arg-type]
                                   {"params": [torch.ones(1, requires_grad=True)], "lr": 0.5}], lr=0.1)
     ours, theirs = make(lr_scheduler, ours_opt), make(torch.optim.lr_scheduler, theirs_opt)
     for epoch in range(20):
@@ -413,11 +413,11 @@ def test_scheduler_errors() -> None:
 
 BAD_SCHEDULES: list[tuple[Callable[[Any], Any], str]] = [
     (lambda opt: lr_scheduler.StepLR(opt, step_size=0), "StepLR: step_size must be an integer >= 1, got 0"),
-    (lambda opt: lr_scheduler.StepLR(opt, step_size=2.5), "StepLR: step_size must be an integer >= 1, got 2.5"),
-    (lambda opt: lr_scheduler.StepLR(opt, 2, gamma="half"), "StepLR: gamma must be a real number >= 0, got 'half'"),
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=2.5), "StepLR: step_size must be an integer >= 1, got 2.5"),  # type: ignore[arg-type]
+    (lambda opt: lr_scheduler.StepLR(opt, 2, gamma="half"), "StepLR: gamma must be a real number >= 0, got 'half'"),  # type: ignore[arg-type]
     (lambda opt: lr_scheduler.MultiStepLR(opt, [2, -1]), "MultiStepLR: each milestone must be an integer >= 0, got -1"),
     (lambda opt: lr_scheduler.ExponentialLR(opt, gamma=-0.5), "ExponentialLR: gamma must be a real number >= 0"),
-    (lambda opt: lr_scheduler.LinearLR(opt, start_factor="a"),
+    (lambda opt: lr_scheduler.LinearLR(opt, start_factor="a"),  # type: ignore[arg-type]
      r"LinearLR: start_factor must be a real number in \[0, 1\]"),
     (lambda opt: lr_scheduler.LinearLR(opt, total_iters=-1), "LinearLR: total_iters must be an integer >= 0, got -1"),
     (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=0), "CosineAnnealingLR: T_max must be an integer >= 1"),
