@@ -272,23 +272,34 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
-    """The mean over PyTorch's adaptive windows: output cell i covers rows floor(i*H/h) to ceil((i+1)*H/h)."""
+    """Average (..., H, W) down to (..., out_h, out_w): output cell i along a dim of size n averages
+    input positions floor(i * n / out) to ceil((i + 1) * n / out), PyTorch's windows (they overlap
+    when out does not divide n). None in output_size keeps that dim's size."""
     if input.ndim not in (3, 4):
-        raise RuntimeError(f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W) input, got {input.shape}")
-    sizes = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
-    height, width = input.shape[-2:]
-    target = (height if sizes[0] is None else sizes[0], width if sizes[1] is None else sizes[1])
-    if target[0] <= 0 or target[1] <= 0:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size!r}")
-    x = input._float()
-    if height % target[0] == 0 and width % target[1] == 0:  # equal windows: one average pooling
-        return avg_pool2d(x, (height // target[0], width // target[1]))
-    rows = [x[..., (i * height) // target[0]:-(-(i + 1) * height // target[0]), :].mean(-2, keepdim=True)
-            for i in range(target[0])]
-    x = cat(rows, -2)
-    cols = [x[..., (j * width) // target[1]:-(-(j + 1) * width // target[1])].mean(-1, keepdim=True)
-            for j in range(target[1])]
-    return cat(cols, -1)
+        raise ValueError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    sizes = check_output_size("adaptive_avg_pool2d", output_size)
+    if 0 in input.shape[-2:]:
+        raise ValueError(f"adaptive_avg_pool2d: input has an empty spatial dim, shape {input.shape}")
+    out_h, out_w = (n if s is None else s for s, n in zip(sizes, input.shape[-2:]))
+    return adaptive_mean(adaptive_mean(input, out_h, input.ndim - 2), out_w, input.ndim - 1)
+
+
+def check_output_size(op: str, output_size: Any) -> tuple[int | None, int | None]:
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2 or not all(s is None or (_is_int(s) and s >= 1) for s in sizes):
+        raise ValueError(f"{op}: output_size must be an integer >= 1, None, or a pair of them, got {output_size!r}")
+    return sizes[0], sizes[1]
+
+
+def adaptive_mean(input: Tensor, out: int, dim: int) -> Tensor:
+    """Adaptive average along one dim. Averaging rows then columns equals averaging each window,
+    since every window is a rectangle."""
+    n = input.shape[dim]
+    if n % out == 0:  # equal, disjoint windows: split the dim into (out, n // out) and average the second
+        return input.unflatten(dim, (out, n // out)).mean(dim + 1)
+    windows = [(i * n // out, -(-(i + 1) * n // out)) for i in range(out)]  # [floor, ceil) bounds
+    before = (slice(None),) * dim
+    return cat([input[before + (slice(start, end),)].mean(dim, keepdim=True) for start, end in windows], dim)
 
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,

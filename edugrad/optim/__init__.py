@@ -8,9 +8,10 @@
 """
 
 from edugrad.optim import lr_scheduler
+from edugrad.optim.adadelta import Adadelta
 from edugrad.optim.adam import Adam, AdamW
 from edugrad.optim.optimizer import Optimizer
 from edugrad.optim.rmsprop import RMSprop
 from edugrad.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adadelta", "lr_scheduler"]

@@ -13,7 +13,13 @@ import math
 from bisect import bisect_right
 from typing import Any, Callable, Sequence
 
-from edugrad.optim.optimizer import Optimizer
+from edugrad.optim.optimizer import Optimizer, check_non_negative, check_unit_interval
+
+
+def check_whole(owner: str, name: str, value: Any, minimum: int) -> None:
+    """step_size, T_max, total_iters, last_epoch, milestones: a whole number >= minimum."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{owner}: {name} must be an integer >= {minimum}, got {value!r}")
 
 
 class LRScheduler:
@@ -23,6 +29,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
+        check_whole(type(self).__name__, "last_epoch", last_epoch, -1)
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
@@ -59,6 +66,10 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer" and not callable(value)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        name = type(self).__name__
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"{name}.load_state_dict: expected a dict, got {type(state_dict).__name__}")
+        check_whole(name, "last_epoch", state_dict.get("last_epoch", self.last_epoch), -1)
         self.__dict__.update(state_dict)
 
 
@@ -85,8 +96,8 @@ class StepLR(LRScheduler):
     """Multiply the rate by gamma every step_size epochs: initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
-        if step_size < 1:
-            raise ValueError(f"StepLR: step_size must be at least 1, got {step_size}")
+        check_whole("StepLR", "step_size", step_size, 1)
+        check_non_negative("StepLR", "gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -99,6 +110,9 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        for milestone in milestones:
+            check_whole("MultiStepLR", "each milestone", milestone, 0)
+        check_non_negative("MultiStepLR", "gamma", gamma)
         self.milestones, self.gamma = sorted(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -110,6 +124,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the rate by gamma every epoch: initial_lr * gamma ** epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        check_non_negative("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -123,10 +138,11 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5, last_epoch: int = -1) -> None:
-        if not 0 < start_factor <= 1:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
-        if not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        check_unit_interval("LinearLR", "start_factor", start_factor)
+        check_unit_interval("LinearLR", "end_factor", end_factor)
+        if start_factor == 0:  # PyTorch's recursive form divides by it
+            raise ValueError("LinearLR: start_factor must be in (0, 1], got 0")
+        check_whole("LinearLR", "total_iters", total_iters, 0)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -140,8 +156,8 @@ class CosineAnnealingLR(LRScheduler):
     eta_min + (initial_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2."""
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
-        if T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be at least 1, got {T_max}")
+        check_whole("CosineAnnealingLR", "T_max", T_max, 1)
+        check_non_negative("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
