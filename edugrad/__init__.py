@@ -6,6 +6,9 @@ math of each differentiable op) -> tensor.py (the user's Tensor; inplace.py and 
 it) -> creation.py (edugrad.zeros, ...) -> nn/, optim/, utils/data (models and training).
 """
 
+# ruff: noqa: F401, I001  (a namespace of re-exports, in an order that matters: see the first line)
+import builtins
+
 from edugrad import autograd  # first: the graph layer imports tensor.py once it is defined
 from edugrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad
 from edugrad.backend import get_backend, set_backend
@@ -19,7 +22,7 @@ from edugrad.gradcheck import GradcheckError, gradcheck
 from edugrad.graph import draw_graph, graph
 from edugrad.ops import DType
 from edugrad.tensor import Tensor, where
-from edugrad import cuda, nn, optim, utils  # noqa: E402  (they build on everything above)
+from edugrad import cuda, nn, optim, utils  # they build on everything above
 from edugrad.nn import functional as _functional
 
 # dtypes under PyTorch's names and aliases; the half-precision names exist and are refused when used
@@ -49,7 +52,7 @@ floor_divide = Tensor.__floordiv__
 dropout = _functional.dropout
 
 
-def is_tensor(obj: object) -> "bool":  # noqa: F821 (the builtin, shadowed above by edugrad.bool)
+def is_tensor(obj: object) -> builtins.bool:  # the builtin: edugrad.bool is the dtype
     return isinstance(obj, Tensor)
 
 

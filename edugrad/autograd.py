@@ -40,6 +40,7 @@ class Function:
 
     parents: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
+    saved_versions: list[int]  # each parent's version when recorded: see check_versions
     released = False
 
     def forward(self, *args: Any, **kwargs: Any) -> TensorData:

@@ -59,7 +59,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def full(size: Any, fill_value: Scalar, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    shape = shape_arg(size if isinstance(size, (tuple, list)) else (size,), "full")
+    shape = shape_arg(tuple(size) if isinstance(size, (tuple, list)) else (size,), "full")
     if -1 in shape:
         raise ValueError(f"full: sizes must be non-negative, got {shape}")
     resolved = to_dtype(dtype, "full") or (DType.bool if isinstance(fill_value, bool) else DType.int64
@@ -166,7 +166,7 @@ def randint(*args: Any, size: Any = None, dtype: Any = None, device: Any = None,
     low, high = (0, args[0]) if len(args) == 1 else tuple(args)
     if low >= high:
         raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    shape = shape_arg(size if isinstance(size, (tuple, list)) else (size,), "randint")
+    shape = shape_arg(tuple(size) if isinstance(size, (tuple, list)) else (size,), "randint")
     samples = (rand(*shape, dtype=DType.float64) * (high - low)).floor() + low
     return samples.to(to_dtype(dtype, "randint") or DType.int64)
 

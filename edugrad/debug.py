@@ -33,9 +33,9 @@ from typing import Any, Callable, Iterator, TextIO
 
 import numpy as np
 
+from edugrad.autograd import Function, GradMode, Grads
 from edugrad.backend import get_backend
 from edugrad.backend.base import Shape, TensorData
-from edugrad.autograd import Function, GradMode, Grads
 from edugrad.ops import CastOps, ContractOps, DType, IndexOps, LoadOps, MovementOps, Op, TernaryOps
 
 # The TensorData methods that are primitive ops. unary, binary and reduce take the op as their

@@ -21,8 +21,9 @@ class Device:
             index = int(number)
         if text not in ("cpu", "cuda", "meta", "mps"):
             raise RuntimeError(f"device: expected one of cpu, cuda, ... device type at start of device "
-                               f"string: {type!r}")
-        self.type, self.index = text, index
+                               f"string: {text!r}")
+        self.type: str = text
+        self.index: int | None = index
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="misc"
 """The indexing engine behind `x[index]`, `x[index] = value` and `gather`.
 
 Basic indices (ints, slices, None, ...) are movement ops: SHRINK keeps a range, STRIDE every k-th
@@ -9,11 +10,9 @@ indexing needs; a bool mask becomes the integer positions of its True elements.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence, Union
 
 import numpy as np
-
-from typing import TYPE_CHECKING, NamedTuple, Union
 
 from edugrad.function import Gather, Stride
 from edugrad.ops import DType
@@ -216,7 +215,8 @@ def setitem(x: Tensor, index: Any, value: TensorLike) -> Tensor:
 
 class Indexing:
     """The indexing half of Tensor's vocabulary (Tensor inherits it): reading elements by position,
-    and the selections whose result depends on the values (sort, topk, nonzero)."""
+    taking parts (narrow, split, chunk, roll), and the selections whose result depends on the values
+    (sort, topk, nonzero)."""
 
     __slots__ = ()
 
@@ -261,3 +261,59 @@ class Indexing:
             raise RuntimeError(f"topk: k ({k}) is out of range for dim {d} of size {self.shape[d]}")
         values, indices = self.sort(d, descending=largest)
         return MaxResult(values.narrow(d, 0, k), indices.narrow(d, 0, k))
+
+    def roll(self: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+        """Shift elements along dims, wrapping around: the two parts swap places."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shift_list = [shifts] if isinstance(shifts, int) else list(shifts)
+        dim_list = [dims] if isinstance(dims, int) else list(dims)
+        if len(shift_list) != len(dim_list):
+            raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        x = self
+        for shift, dim in zip(shift_list, dim_list):
+            d = x._dim(dim, "roll")
+            n = x.shape[d]
+            if n and shift % n:
+                head, tail = x.split([n - shift % n, shift % n], d)
+                head_padding, tail_padding = [(0, 0)] * x.ndim, [(0, 0)] * x.ndim
+                head_padding[d], tail_padding[d] = (shift % n, 0), (0, n - shift % n)
+                x = head._pad(head_padding) + tail._pad(tail_padding)
+        return x
+
+    def narrow(self: Tensor, dim: int, start: int, length: int) -> Tensor:
+        d = self._dim(dim, "narrow")
+        n = self.shape[d]
+        start = start + n if start < 0 else start
+        if not 0 <= start <= n or length < 0 or start + length > n:
+            raise IndexError(f"narrow: start {start} and length {length} exceed dim {d} of size {n}")
+        bounds = [(0, s) for s in self.shape]
+        bounds[d] = (start, start + length)
+        return self._shrink(bounds)
+
+    def split(self: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> list[Tensor]:
+        d = self._dim(dim, "split")
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, int):
+            if split_size_or_sections <= 0:
+                raise RuntimeError(f"split: split_size must be positive, got {split_size_or_sections}")
+            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+        else:
+            sizes = list(split_size_or_sections)
+            if any(s < 0 for s in sizes) or sum(sizes) != n:
+                raise RuntimeError(f"split: sections {sizes} must be non-negative and sum to dim {d}'s size {n}")
+        out, start = [], 0
+        for size in sizes:
+            out.append(self.narrow(d, start, size))
+            start += size
+        return out
+
+    def chunk(self: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
+        if not isinstance(chunks, int) or chunks <= 0:
+            raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+        n = self.shape[self._dim(dim, "chunk")]
+        return self.split(max(math.ceil(n / chunks), 1), dim)
+
+    def unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+        d = self._dim(dim, "unbind")
+        return tuple(t.squeeze(d) for t in self.split(1, d))

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="misc"
 """In-place operations, and the PyTorch rules that make them safe to use with autograd.
 
 A Tensor holds a `Storage`: the backend's TensorData (immutable: every op makes new data) and a

@@ -15,18 +15,53 @@ value it saved is gone.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator, NamedTuple, Sequence, Union
+from typing import Any, Iterator, Sequence, Union
 
 import numpy as np
 
 from edugrad import autograd
 from edugrad.backend import get_backend
 from edugrad.backend.base import Shape, TensorData
+from edugrad.conversions import Conversions
 from edugrad.devices import Device, device_of
 from edugrad.dtypes import default_float, promote, to_dtype, to_dtype_of, to_host_array
-from edugrad.function import (Add, Cast, Ceil, Cos, Div, Erf, Exp, Expand, Floor, FloorDivide, IntPow, Log, Matmul, Max,
-                              Maximum, Mul, Neg, Pad, Permute, Power, Reciprocal, Relu, Remainder, Reshape, Round,
-                              Shrink, Sigmoid, Sign, Sin, Sqrt, Stride, Sub, Sum, Tanh, Trunc, Where)
+from edugrad.function import (
+    Add,
+    Ceil,
+    Cos,
+    Div,
+    Erf,
+    Exp,
+    Expand,
+    Floor,
+    FloorDivide,
+    IntPow,
+    Log,
+    Matmul,
+    Max,
+    Maximum,
+    Mul,
+    Neg,
+    Pad,
+    Permute,
+    Power,
+    Reciprocal,
+    Relu,
+    Remainder,
+    Reshape,
+    Round,
+    Shrink,
+    Sigmoid,
+    Sign,
+    Sin,
+    Sqrt,
+    Stride,
+    Sub,
+    Sum,
+    Tanh,
+    Trunc,
+    Where,
+)
 from edugrad.indexing import Indexing, MaxResult
 from edugrad.inplace import InPlace, Storage
 from edugrad.ops import BinaryOps, DType
@@ -36,10 +71,11 @@ Scalar = Union[int, float, bool]
 TensorLike = Union["Tensor", Scalar]
 
 
-class Tensor(InPlace, Indexing):
+class Tensor(InPlace, Indexing, Conversions):
     """An n-dimensional array that remembers how it was made, so gradients can flow back."""
 
     __slots__ = ("storage", "requires_grad", "grad", "_ctx", "label", "__weakref__")
+    requires_grad: bool
     __array_ufunc__ = None  # numpy defers `array + tensor` and `np.float64(2) * tensor` to Tensor.__radd__, ...
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False, label: str | None = None,
@@ -60,10 +96,11 @@ class Tensor(InPlace, Indexing):
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def from_data(cls, data: TensorData, requires_grad: bool = False) -> Tensor:
-        """Wrap backend data without checks: the fast path every Function result takes."""
-        t = object.__new__(cls)
+    @staticmethod
+    def from_data(data: TensorData, requires_grad: bool = False) -> Tensor:
+        """Wrap backend data without checks: the fast path every Function result takes. Always a plain
+        Tensor, never a subclass: an op on a Parameter gives a Tensor, as in PyTorch."""
+        t = object.__new__(Tensor)
         t.storage, t.requires_grad, t.grad, t._ctx, t.label = Storage(data), requires_grad, None, None, None
         return t
 
@@ -119,61 +156,11 @@ class Tensor(InPlace, Indexing):
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def numpy(self) -> np.ndarray:
-        array = self.storage.data.to_host()
-        return array if array.flags.writeable else array.copy()
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = self.storage.data.to_host()
-        return array if dtype is None else array.astype(dtype)
-
-    def item(self) -> Any:
-        if self.numel() != 1:
-            raise ValueError(f"item: only a tensor with one element can be converted to a Python "
-                             f"scalar, this one has shape {self.shape}")
-        return self.storage.data.to_host().reshape(()).item()
-
-    def tolist(self) -> Any:
-        return self.storage.data.to_host().tolist()
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self.dtype.is_float or self.numel() != 1:
-            raise TypeError(f"index: only integer tensors of a single element can be converted to an "
-                            f"index, this one is {self.dtype.value} of shape {self.shape}")
-        return int(self.item())
-
-    def __bool__(self) -> bool:
-        if self.numel() != 1:
-            raise RuntimeError(f"bool: the truth value of a tensor with shape {self.shape} is "
-                               f"ambiguous; use .any() or .all()")
-        return bool(self.item())
-
-    def __format__(self, spec: str) -> str:
-        return format(self.item(), spec) if self.numel() == 1 and spec else repr(self)
-
     def __iter__(self) -> Iterator[Tensor]:
         return (self[i] for i in range(len(self)))
 
     def __hash__(self) -> int:
         return id(self)
-
-    def __repr__(self) -> str:
-        body = np.array2string(self.storage.data.to_host(), precision=4, separator=", ", threshold=50,
-                               prefix="tensor(")
-        extras = [] if self.dtype in (DType.float32, DType.int64, DType.bool) else [f"dtype=edugrad.{self.dtype.value}"]
-        if self._ctx is not None:
-            extras.append(f"grad_fn=<{type(self._ctx).__name__}Backward>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        if self.label:
-            extras.append(f"label={self.label!r}")
-        return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
     # ------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -882,25 +869,6 @@ class Tensor(InPlace, Indexing):
         axes = self._dims(dims, "flip")
         return Stride.apply(self, steps=tuple(-1 if i in axes else 1 for i in range(self.ndim)))
 
-    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
-        """Shift elements along dims, wrapping around: the two parts swap places."""
-        if dims is None:
-            return self.flatten().roll(shifts, 0).reshape(self.shape)
-        shift_list = [shifts] if isinstance(shifts, int) else list(shifts)
-        dim_list = [dims] if isinstance(dims, int) else list(dims)
-        if len(shift_list) != len(dim_list):
-            raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-        x = self
-        for shift, dim in zip(shift_list, dim_list):
-            d = x._dim(dim, "roll")
-            n = x.shape[d]
-            if n and shift % n:
-                head, tail = x.split([n - shift % n, shift % n], d)
-                head_padding, tail_padding = [(0, 0)] * x.ndim, [(0, 0)] * x.ndim
-                head_padding[d], tail_padding[d] = (shift % n, 0), (0, n - shift % n)
-                x = head._pad(head_padding) + tail._pad(tail_padding)
-        return x
-
     def _pad(self, pairs: Sequence[tuple[int, int]], value: Scalar = 0.0) -> Tensor:
         """Add (before, after) elements of `value` to each dim, from the first (F.pad takes PyTorch's order)."""
         pairs = tuple((int(b), int(a)) for b, a in pairs)
@@ -919,45 +887,8 @@ class Tensor(InPlace, Indexing):
             return self
         return Shrink.apply(self, bounds=bounds)
 
-    def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        d = self._dim(dim, "narrow")
-        n = self.shape[d]
-        start = start + n if start < 0 else start
-        if not 0 <= start <= n or length < 0 or start + length > n:
-            raise IndexError(f"narrow: start {start} and length {length} exceed dim {d} of size {n}")
-        bounds = [(0, s) for s in self.shape]
-        bounds[d] = (start, start + length)
-        return self._shrink(bounds)
-
     def contiguous(self) -> Tensor:
         return self
-
-    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0) -> list[Tensor]:
-        d = self._dim(dim, "split")
-        n = self.shape[d]
-        if isinstance(split_size_or_sections, int):
-            if split_size_or_sections <= 0:
-                raise RuntimeError(f"split: split_size must be positive, got {split_size_or_sections}")
-            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
-        else:
-            sizes = list(split_size_or_sections)
-            if any(s < 0 for s in sizes) or sum(sizes) != n:
-                raise RuntimeError(f"split: sections {sizes} must be non-negative and sum to dim {d}'s size {n}")
-        out, start = [], 0
-        for size in sizes:
-            out.append(self.narrow(d, start, size))
-            start += size
-        return out
-
-    def chunk(self, chunks: int, dim: int = 0) -> list[Tensor]:
-        if not isinstance(chunks, int) or chunks <= 0:
-            raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
-        n = self.shape[self._dim(dim, "chunk")]
-        return self.split(max(math.ceil(n / chunks), 1), dim)
-
-    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        d = self._dim(dim, "unbind")
-        return tuple(t.squeeze(d) for t in self.split(1, d))
 
     def _triangle(self, diagonal: int, upper: bool, op: str) -> Tensor:
         if self.ndim < 2:
@@ -972,60 +903,12 @@ class Tensor(InPlace, Indexing):
     def triu(self, diagonal: int = 0) -> Tensor:
         return self._triangle(diagonal, upper=True, op="triu")
 
-    # ------------------------------------------------------------ dtype and device
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """to(dtype), to(device), to(device, dtype) or to(other tensor), as PyTorch."""
-        dtype = to_dtype(kwargs.get("dtype"), "to")
-        for arg in (*args, kwargs.get("device")):
-            if isinstance(arg, Tensor):
-                dtype = arg.dtype
-            elif arg is not None and to_dtype(arg, "to", strict=False) is not None:
-                dtype = to_dtype(arg, "to")
-            elif arg is not None:
-                device_of(arg, "to")  # refuses a device this backend cannot reach
-        if dtype is None or dtype == self.dtype:
-            return self
-        if not dtype.is_float:  # integers and bools carry no gradient
-            return Tensor.from_data(self.storage.data.cast(dtype))
-        return Cast.apply(self, dtype=dtype)
-
-    def type(self, dtype: Any = None) -> Any:
-        if dtype is None:
-            return f"edugrad.{self.dtype.value}"
-        return self.to(dtype)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
-
-    def cpu(self) -> Tensor:
-        return self.to("cpu")
-
-    def cuda(self, device: Any = None) -> Tensor:
-        return self.to(device or "cuda")
-
-    # Shorthand casts. Last in the class: inside the class body their names hide the builtins.
-    def float(self) -> Tensor:
-        return self.to(DType.float32)
-
-    def double(self) -> Tensor:
-        return self.to(DType.float64)
-
-    def int(self) -> Tensor:
-        return self.to(DType.int32)
-
-    def long(self) -> Tensor:
-        return self.to(DType.int64)
-
-    def bool(self) -> Tensor:
-        return self.to(DType.bool)
-
     # Operators are PyTorch's methods under their dunder names.
     __add__, __sub__, __mul__, __truediv__, __neg__ = add, sub, mul, div, neg
     __mod__, __pow__, __matmul__ = remainder, pow, matmul
     __lt__, __gt__, __le__, __ge__ = lt, gt, le, ge
     __eq__, __ne__ = eq, ne  # type: ignore[assignment]
     __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
-    fmod_floor = remainder
     absolute, negative, multiply, divide, subtract, true_divide = abs, neg, mul, div, sub, div
     greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 

@@ -97,7 +97,7 @@ def test_cast():
     lambda x: F.scaled_dot_product_attention(x, x, x, is_causal=True),
     lambda x: F.cross_entropy(x, Tensor([1, 0, 3]), label_smoothing=0.1),
     lambda x: F.binary_cross_entropy_with_logits(x, edugrad.ones(3, 4) * 0.3),
-    lambda x: F.conv2d(x.reshape(1, 3, 4), edugrad.ones(2, 3, 2, dtype=edugrad.float64), stride=2, padding=1),
+    lambda x: F.conv1d(x.reshape(1, 3, 4), edugrad.ones(2, 3, 2, dtype=edugrad.float64), stride=2, padding=1),
 ])
 def test_composed_ops_keep_float64_and_gradients(fn):
     """Ops derived from the Functions need no backward of their own; these check the derivation."""

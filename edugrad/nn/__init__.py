@@ -14,8 +14,19 @@ init.py the weight initialisation schemes (`nn.init.kaiming_uniform_`, ...).
 from edugrad.nn import functional, init, utils
 from edugrad.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from edugrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from edugrad.nn.layers import (AdaptiveAvgPool2d, AvgPool2d, Conv2d, ConvTranspose2d, Dropout, Embedding, Flatten,
-                               Identity, Linear, MaxPool2d, Unflatten)
+from edugrad.nn.layers import (
+                               AdaptiveAvgPool2d,
+                               AvgPool2d,
+                               Conv2d,
+                               ConvTranspose2d,
+                               Dropout,
+                               Embedding,
+                               Flatten,
+                               Identity,
+                               Linear,
+                               MaxPool2d,
+                               Unflatten,
+)
 from edugrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from edugrad.nn.module import IncompatibleKeys, Module, Parameter
 from edugrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm

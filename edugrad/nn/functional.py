@@ -286,7 +286,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
 
 def check_output_size(op: str, output_size: Any) -> tuple[int | None, int | None]:
     sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    if len(sizes) != 2 or not all(s is None or (_is_int(s) and s >= 1) for s in sizes):
+    if len(sizes) != 2 or not all(s is None or (isinstance(s, int) and not isinstance(s, bool) and s >= 1) for s in sizes):
         raise ValueError(f"{op}: output_size must be an integer >= 1, None, or a pair of them, got {output_size!r}")
     return sizes[0], sizes[1]
 

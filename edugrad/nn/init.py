@@ -21,8 +21,8 @@ import math
 
 import numpy as np
 
-from edugrad.creation import eye, full, rand, randn
 from edugrad.autograd import no_grad
+from edugrad.creation import eye, full, rand, randn
 from edugrad.tensor import Tensor, where
 
 _LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",

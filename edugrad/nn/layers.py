@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from edugrad.autograd import no_grad
 from edugrad.creation import arange, empty
 from edugrad.nn import functional as F
 from edugrad.nn import init
@@ -242,7 +243,8 @@ class Embedding(Module):
         init.normal_(self.weight)
         if self.padding_idx is not None:  # the padding row starts at zero, as in PyTorch
             is_padding_row = arange(self.num_embeddings).reshape(-1, 1) == self.padding_idx
-            self.weight.copy_(where(is_padding_row, 0.0, self.weight.detach()))
+            with no_grad():  # an in-place change to a leaf that requires grad, as PyTorch's is
+                self.weight.copy_(where(is_padding_row, 0.0, self.weight.detach()))
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx)

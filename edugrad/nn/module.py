@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from edugrad.creation import zeros_like
 from edugrad.autograd import no_grad
+from edugrad.creation import zeros_like
 from edugrad.tensor import Tensor
 
 

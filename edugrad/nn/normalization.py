@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from edugrad.creation import ones, zeros
 from edugrad.nn import functional as F
 from edugrad.nn.module import Module, Parameter
 from edugrad.ops import DType
-from edugrad.creation import ones, zeros
 from edugrad.tensor import Tensor
 
 

@@ -26,8 +26,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from edugrad.creation import zeros_like
 from edugrad.autograd import enable_grad, no_grad
+from edugrad.creation import zeros_like
 from edugrad.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]

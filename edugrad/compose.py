@@ -1,0 +1,156 @@
+"""Compositions of primitive ops on TensorData that the Functions of function.py share.
+
+Each is a small piece of some op's math that is not one primitive: spreading a gradient back over
+the windows it came from (`fold`, the col2im of convolution), putting zeros between elements
+(`dilate`), exact integer powers, and the like. Like function.py, this sees only TensorData.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Sequence
+
+from edugrad.backend.base import Shape, TensorData
+from edugrad.ops import BinaryOps, DType, UnaryOps
+
+
+def zeros_like(x: TensorData) -> TensorData:
+    return type(x).const(0, x.shape, x.dtype)
+
+
+def full_like(x: TensorData, value: float) -> TensorData:
+    return type(x).const(value, x.shape, x.dtype)
+
+
+def dilate(x: TensorData, steps: Sequence[int]) -> TensorData:
+    """Put step-1 zeros between neighbouring elements of each axis: (n,) -> ((n-1)*step + 1,)."""
+    for axis, step in enumerate(steps):
+        n = x.shape[axis]
+        if step == 1 or n == 0:
+            continue
+        before, after = x.shape[:axis], x.shape[axis + 1:]
+        x = x.reshape(before + (n, 1) + after)
+        x = x.pad(tuple((0, 0) for _ in before) + ((0, 0), (0, step - 1)) + tuple((0, 0) for _ in after))
+        x = x.reshape(before + (n * step,) + after)
+        x = x.shrink(tuple((0, s) for s in before) + ((0, (n - 1) * step + 1),) + tuple((0, s) for s in after))
+    return x
+
+
+def unstride(grad: TensorData, steps: Sequence[int], shape: Shape) -> TensorData:
+    """Inverse of STRIDE: place grad's elements every |step| positions in zeros of `shape`."""
+    grad = grad.stride(tuple(-1 if s < 0 else 1 for s in steps))  # undo the reversals first
+    grad = dilate(grad, [abs(s) for s in steps])
+    padding = tuple((0, n - g) if s > 0 else (n - g, 0) for n, g, s in zip(shape, grad.shape, steps))
+    return grad.pad(padding)
+
+
+def fold(windows: TensorData, shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...],
+         dilation: tuple[int, ...]) -> TensorData:
+    """The inverse of WINDOW for gradients: add every window element (..., H', W', kh, kw) back onto
+    the position of `shape` (..., H, W) it was copied from. One shifted, spread-out copy per kernel
+    position: kh*kw pads and adds of input-sized arrays, cheaper than any contraction here."""
+    k = len(kernel)
+    lead, spatial = shape[:-k], shape[-k:]
+    out_sizes = windows.shape[len(lead):len(lead) + k]
+    if stride == kernel and dilation == (1,) * k:
+        # Windows tile the input without overlap: interleave (H', kh) back into rows, no adds.
+        order = tuple(range(len(lead))) + tuple(a for i in range(k) for a in (len(lead) + i, len(lead) + k + i))
+        tiled = windows.permute(order).reshape(lead + tuple(o * kk for o, kk in zip(out_sizes, kernel)))
+        return tiled.pad(tuple((0, 0) for _ in lead) + tuple((0, n - t) for n, t in zip(spatial, tiled.shape[len(lead):])))
+    total: TensorData | None = None
+    for position in itertools.product(*(range(size) for size in kernel)):
+        bounds = tuple((0, s) for s in windows.shape[:len(lead) + k]) + tuple((p, p + 1) for p in position)
+        part = dilate(windows.shrink(bounds).reshape(lead + out_sizes), (1,) * len(lead) + stride)
+        offsets = [p * d for p, d in zip(position, dilation)]
+        padding = tuple((0, 0) for _ in lead) + tuple(
+            (o, n - o - m) for o, n, m in zip(offsets, spatial, part.shape[len(lead):]))
+        part = part.pad(padding)
+        total = part if total is None else total.binary(BinaryOps.ADD, part)
+    assert total is not None
+    return total
+
+
+def transpose_last(x: TensorData) -> TensorData:
+    order = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return x.permute(order)
+
+
+def im2col(windows: TensorData) -> TensorData:
+    """(N, groups, C/groups, H', W', kh, kw) windows -> (groups, N*H'*W', C/groups*kh*kw) columns:
+    one row per output pixel holding every input value its kernel sees."""
+    n, g, group_channels, out_h, out_w, kh, kw = windows.shape
+    rows = windows.permute((1, 0, 3, 4, 2, 5, 6))  # (groups, N, H', W', C/groups, kh, kw)
+    return rows.reshape((g, n * out_h * out_w, group_channels * kh * kw))
+
+
+def polynomial(x: TensorData, coefficients: Sequence[float]) -> TensorData:
+    """c0 + c1 x + c2 x^2 + ... by Horner's rule: one multiply and one add per coefficient."""
+    out = full_like(x, coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        out = out.binary(BinaryOps.MUL, x).binary(BinaryOps.ADD, full_like(x, c))
+    return out
+
+
+def power(x: TensorData, n: int) -> TensorData:
+    """x^n for an integer n by repeated squaring (x^13 = x^8 x^4 x): about 2 log2(n) multiplies,
+    exact wherever the products are, and x^0 = 1 (0^0 too). A negative n gives 1 / x^|n|."""
+    if n == 0:
+        return full_like(x, 1)
+    out: TensorData | None = None
+    square = x  # x^1, x^2, x^4, ...
+    bits = bin(abs(n))[:1:-1]  # the bits of |n|, lowest first
+    for k, bit in enumerate(bits):
+        if bit == "1":
+            out = square if out is None else out.binary(BinaryOps.MUL, square)
+        if k < len(bits) - 1:
+            square = square.binary(BinaryOps.MUL, square)
+    assert out is not None
+    return out.unary(UnaryOps.RECIPROCAL) if n < 0 else out
+
+
+def widened(x: TensorData) -> TensorData:
+    """float32 as float64, to compute in and round once at the end; other dtypes as they are."""
+    return x.cast(DType.float64) if x.dtype == DType.float32 else x
+
+
+def real_power(x: TensorData, y: TensorData) -> TensorData:
+    """x^y elementwise in x's float dtype, with C pow's special cases (see Power)."""
+    zero, one = zeros_like(x), full_like(x, 1.0)
+    magnitude_x = x.binary(BinaryOps.MAX, x.unary(UnaryOps.NEG))
+    out = y.binary(BinaryOps.MUL, magnitude_x.unary(UnaryOps.LOG2)).unary(UnaryOps.EXP2)
+    negative = x.binary(BinaryOps.CMPLT, zero)
+    whole_y = truncate(y)
+    half_y = y.binary(BinaryOps.MUL, full_like(y, 0.5))
+    is_integer = whole_y.binary(BinaryOps.CMPEQ, y)  # inf counts, and is even: (-2)^inf = inf
+    odd = is_integer.binary(BinaryOps.AND, logical_not(truncate(half_y).binary(BinaryOps.CMPEQ, half_y)))
+    # the sign bit: x < 0, or x = -0.0, whose reciprocal is -inf ((-0.0)^-1 = -inf, (-0.0)^3 = -0.0)
+    sign_bit = negative.binary(BinaryOps.OR, x.unary(UnaryOps.RECIPROCAL).binary(BinaryOps.CMPLT, zero))
+    out = sign_bit.binary(BinaryOps.AND, odd).where(out.unary(UnaryOps.NEG), out)
+    finite_negative = negative.binary(BinaryOps.AND, full_like(x, -math.inf).binary(BinaryOps.CMPLT, x))
+    out = finite_negative.binary(BinaryOps.AND, logical_not(is_integer)).where(full_like(out, math.nan), out)
+    magnitude_y = y.binary(BinaryOps.MAX, y.unary(UnaryOps.NEG))
+    minus_one_to_inf = x.binary(BinaryOps.CMPEQ, full_like(x, -1.0)).binary(
+        BinaryOps.AND, magnitude_y.binary(BinaryOps.CMPEQ, full_like(y, math.inf)))
+    is_one = y.binary(BinaryOps.CMPEQ, zero).binary(BinaryOps.OR, x.binary(BinaryOps.CMPEQ, one))
+    return is_one.binary(BinaryOps.OR, minus_one_to_inf).where(one, out)
+
+
+def truncate(x: TensorData) -> TensorData:
+    """x rounded toward 0, exactly, for a float dtype. A float of magnitude 2^23 (float32) or 2^52
+    (float64) or more has no fraction, and inf and nan are themselves: those stay as they are.
+    The rest goes through int64 and back, which truncates exactly; a cast of 1e20 or nan to int64
+    would not (it gave -9.2e18). Zero keeps x's sign: trunc(-0.5) = -0.0, as in PyTorch."""
+    zero = zeros_like(x)
+    limit = full_like(x, 2.0 ** (23 if x.dtype == DType.float32 else 52))
+    fractional = x.binary(BinaryOps.MAX, x.unary(UnaryOps.NEG)).binary(BinaryOps.CMPLT, limit)
+    small = fractional.where(x, zero)  # the cast never sees inf, nan or a huge value
+    whole = small.cast(DType.int64).cast(x.dtype)
+    signed_zero = small.binary(BinaryOps.MUL, zero)  # -0.0 for a negative x
+    whole = whole.binary(BinaryOps.CMPEQ, zero).where(signed_zero, whole)
+    return fractional.where(whole, x)
+
+
+def logical_not(condition: TensorData) -> TensorData:
+    """NOT of a bool tensor: condition XOR true."""
+    return condition.binary(BinaryOps.XOR, type(condition).const(True, condition.shape, DType.bool))
