@@ -15,20 +15,8 @@ import math
 
 from edugrad.autograd import Function, Grads
 from edugrad.backend.base import Shape, TensorData
-from edugrad.compose import (
-    fold,
-    full_like,
-    im2col,
-    logical_not,
-    polynomial,
-    power,
-    real_power,
-    transpose_last,
-    truncate,
-    unstride,
-    widened,
-    zeros_like,
-)
+from edugrad.compose import (fold, full_like, im2col, logical_not, polynomial, power, real_power, transpose_last,
+                             truncate, unstride, widened, zeros_like)
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 LN2 = math.log(2.0)

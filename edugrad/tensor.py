@@ -25,43 +25,9 @@ from edugrad.backend.base import Shape, TensorData
 from edugrad.conversions import Conversions
 from edugrad.devices import Device, device_of
 from edugrad.dtypes import default_float, promote, to_dtype, to_dtype_of, to_host_array
-from edugrad.function import (
-    Add,
-    Ceil,
-    Cos,
-    Div,
-    Erf,
-    Exp,
-    Expand,
-    Floor,
-    FloorDivide,
-    IntPow,
-    Log,
-    Matmul,
-    Max,
-    Maximum,
-    Mul,
-    Neg,
-    Pad,
-    Permute,
-    Power,
-    Reciprocal,
-    Relu,
-    Remainder,
-    Reshape,
-    Round,
-    Shrink,
-    Sigmoid,
-    Sign,
-    Sin,
-    Sqrt,
-    Stride,
-    Sub,
-    Sum,
-    Tanh,
-    Trunc,
-    Where,
-)
+from edugrad.function import (Add, Ceil, Cos, Div, Erf, Exp, Expand, Floor, FloorDivide, IntPow, Log, Matmul, Max,
+                              Maximum, Mul, Neg, Pad, Permute, Power, Reciprocal, Relu, Remainder, Reshape, Round,
+                              Shrink, Sigmoid, Sign, Sin, Sqrt, Stride, Sub, Sum, Tanh, Trunc, Where)
 from edugrad.indexing import Indexing, MaxResult
 from edugrad.inplace import InPlace, Storage
 from edugrad.ops import BinaryOps, DType

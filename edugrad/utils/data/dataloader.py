@@ -18,14 +18,8 @@ import numpy as np
 from edugrad.ops import DType
 from edugrad.tensor import Tensor
 from edugrad.utils.data.dataset import Dataset, TensorDataset
-from edugrad.utils.data.sampler import (
-    BatchSampler,
-    GeneratorLike,
-    RandomSampler,
-    Sampler,
-    SequentialSampler,
-    check_bool,
-)
+from edugrad.utils.data.sampler import (BatchSampler, GeneratorLike, RandomSampler, Sampler, SequentialSampler,
+                                        check_bool)
 
 __all__ = ["DataLoader", "default_collate", "default_convert"]
 
