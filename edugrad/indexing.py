@@ -221,7 +221,10 @@ class Indexing:
     __slots__ = ()
 
     def __getitem__(self: Tensor, index: Any) -> Tensor:
-        return getitem(self, index)
+        out = getitem(self, index)
+        # a view: in-place changes to it reach self
+        out._base = (self, lambda base: getitem(base, index), lambda base, value: setitem(base, index, value))
+        return out
 
     def gather(self: Tensor, dim: int, index: Tensor) -> Tensor:
         return gather(self, dim, index)

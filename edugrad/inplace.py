@@ -14,7 +14,7 @@ the storage, and bumps the version. So:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from edugrad import autograd
 from edugrad.backend import get_backend
@@ -42,6 +42,8 @@ class InPlace:
 
     __slots__ = ()
     storage: Storage
+    # the tensor this is a view of, how to read the view from it, and how to write a new view back
+    _base: tuple[Tensor, Callable[[Tensor], Tensor], Callable[[Tensor, Tensor], Tensor]] | None
 
     @property
     def data(self: Tensor) -> Tensor:
@@ -52,23 +54,38 @@ class InPlace:
     def data(self: Tensor, value: Tensor) -> None:
         self.storage = value.storage
 
+    def _inplace(self: Tensor, new_contents: Callable[[Tensor], Tensor], op: str) -> Tensor:
+        """Replace this tensor's contents by `new_contents(old contents)`: the heart of every in-place
+        method. The old contents are passed as a separate graph node, so the result's history points
+        at them, not at self (whose history is about to change). A view (`x[0]`, `x.view(-1)`)
+        writes the change through to the tensor it views, as in PyTorch."""
+        if self._base is None:
+            return self._set(new_contents(self._history()), op)
+        base, read, write = self._base
+        base_now = base._history()
+        new_view = new_contents(read(base_now))
+        base._inplace(lambda _: write(base_now, new_view), op)
+        return self._set(new_view, op)
+
     def _set(self: Tensor, value: Tensor, op: str) -> Tensor:
-        """Make `value` (computed from self's old contents) this tensor's contents: the heart of every
-        in-place method. As in PyTorch, a leaf that requires grad may change only under no_grad."""
+        """Put `value` into this tensor's storage and take its history. As in PyTorch, a leaf that
+        requires grad may change only under no_grad: its gradient would describe a value it no longer has."""
         if self.requires_grad and self._ctx is None and autograd.GradMode.enabled:
-            raise RuntimeError(f"{op}: a leaf tensor that requires grad can't be changed in place: "
-                               f"do it inside `with edugrad.no_grad():`, or on `.data`")
+            raise RuntimeError(f"{op}: a leaf tensor that requires grad (or a view of one) can't be changed "
+                               f"in place: do it inside `with edugrad.no_grad():`, or on `.data`")
         if value.shape != self.shape:
             value = value.expand(self.shape)
+        if value.requires_grad and value._ctx is None:
+            value = value.clone()  # a node of its own, so the gradient reaches value (copy_ from a parameter)
         self.storage.data = value.storage.data if value.dtype == self.dtype else value.storage.data.cast(self.dtype)
         self.storage.version += 1
-        if autograd.GradMode.enabled and value.requires_grad:  # the change becomes part of the history
-            self._ctx, self.requires_grad = value._ctx, True
+        if autograd.GradMode.enabled:  # the change becomes part of the history
+            self._ctx, self.requires_grad = value._ctx, value.requires_grad
         return self
 
     def _history(self: Tensor) -> Tensor:
         """Self as it is now, as a separate node: an in-place result's graph points at this, not at self."""
-        t = type(self).from_data(self.storage.data, self.requires_grad)  # a storage of its own
+        t = self.from_data(self.storage.data, self.requires_grad)  # a storage of its own
         t._ctx = self._ctx
         return t
 
@@ -77,67 +94,67 @@ class InPlace:
             src = self.new_full(self.shape, src)
         if src.device != self.device:  # type: ignore[union-attr]
             src = src.to(self.device)  # type: ignore[union-attr]
-        return self._set(src, "copy_")  # type: ignore[arg-type]
+        return self._inplace(lambda old: src, "copy_")  # type: ignore[arg-type,return-value]
 
     def fill_(self: Tensor, value: Scalar) -> Tensor:
-        return self._set(self.new_full(self.shape, value), "fill_")
+        return self._inplace(lambda old: old.new_full(old.shape, value), "fill_")
 
     def zero_(self: Tensor) -> Tensor:
         return self.fill_(0)
 
     def add_(self: Tensor, other: TensorLike, alpha: Scalar = 1) -> Tensor:
-        return self._set(self._history().add(other, alpha=alpha), "add_")
+        return self._inplace(lambda old: old.add(other, alpha=alpha), "add_")
 
     def sub_(self: Tensor, other: TensorLike, alpha: Scalar = 1) -> Tensor:
-        return self._set(self._history().sub(other, alpha=alpha), "sub_")
+        return self._inplace(lambda old: old.sub(other, alpha=alpha), "sub_")
 
     def mul_(self: Tensor, other: TensorLike) -> Tensor:
-        return self._set(self._history().mul(other), "mul_")
+        return self._inplace(lambda old: old.mul(other), "mul_")
 
     def div_(self: Tensor, other: TensorLike) -> Tensor:
-        return self._set(self._history().div(other), "div_")
+        return self._inplace(lambda old: old.div(other), "div_")
 
     def pow_(self: Tensor, exponent: TensorLike) -> Tensor:
-        return self._set(self._history().pow(exponent), "pow_")
+        return self._inplace(lambda old: old.pow(exponent), "pow_")
 
     def clamp_(self: Tensor, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        return self._set(self._history().clamp(min, max), "clamp_")
+        return self._inplace(lambda old: old.clamp(min, max), "clamp_")
 
     def masked_fill_(self: Tensor, mask: Tensor, value: TensorLike) -> Tensor:
-        return self._set(self._history().masked_fill(mask, value), "masked_fill_")
+        return self._inplace(lambda old: old.masked_fill(mask, value), "masked_fill_")
 
     def relu_(self: Tensor) -> Tensor:
-        return self._set(self._history().relu(), "relu_")
+        return self._inplace(lambda old: old.relu(), "relu_")
 
     def sqrt_(self: Tensor) -> Tensor:
-        return self._set(self._history().sqrt(), "sqrt_")
+        return self._inplace(lambda old: old.sqrt(), "sqrt_")
 
     def exp_(self: Tensor) -> Tensor:
-        return self._set(self._history().exp(), "exp_")
+        return self._inplace(lambda old: old.exp(), "exp_")
 
     def neg_(self: Tensor) -> Tensor:
-        return self._set(self._history().neg(), "neg_")
+        return self._inplace(lambda old: old.neg(), "neg_")
 
     def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
-        return self._set(self._history() + value * tensor1 * tensor2, "addcmul_")
+        return self._inplace(lambda old: old + value * tensor1 * tensor2, "addcmul_")
 
     def addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
-        return self._set(self._history() + value * tensor1 / tensor2, "addcdiv_")
+        return self._inplace(lambda old: old + value * tensor1 / tensor2, "addcdiv_")
 
     def lerp_(self: Tensor, end: Tensor, weight: TensorLike) -> Tensor:
-        return self._set(self._history().lerp(end, weight), "lerp_")
+        return self._inplace(lambda old: old.lerp(end, weight), "lerp_")
 
     def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
         with autograd.no_grad():
-            return self._set(self._random_like() * (b - a) + a, "uniform_")
+            return self._inplace(lambda old: old._random_like() * (b - a) + a, "uniform_")
 
     def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
         from edugrad.creation import randn  # creation.py builds on Tensor, so it comes later
         with autograd.no_grad():
-            return self._set(randn(*self.shape, dtype=self.dtype) * std + mean, "normal_")
+            return self._inplace(lambda old: randn(*old.shape, dtype=old.dtype) * std + mean, "normal_")
 
     def _random_like(self: Tensor) -> Tensor:
-        return type(self).from_data(get_backend().random(self.shape)).to(self.dtype)
+        return self.from_data(get_backend().random(self.shape)).to(self.dtype)
 
     def __iadd__(self: Tensor, other: TensorLike) -> Tensor:
         return self.add_(other)
@@ -154,5 +171,5 @@ class InPlace:
     def __setitem__(self: Tensor, index: Any, value: TensorLike) -> None:
         """x[index] = value, as PyTorch: every element the index selects takes the value."""
         from edugrad.indexing import setitem  # the indexing engine, which imports Tensor
-        self._set(setitem(self._history(), index, value), "__setitem__")
+        self._inplace(lambda old: setitem(old, index, value), "__setitem__")
 

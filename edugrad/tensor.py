@@ -40,7 +40,7 @@ TensorLike = Union["Tensor", Scalar]
 class Tensor(InPlace, Indexing, Conversions):
     """An n-dimensional array that remembers how it was made, so gradients can flow back."""
 
-    __slots__ = ("storage", "requires_grad", "grad", "_ctx", "label", "__weakref__")
+    __slots__ = ("storage", "requires_grad", "grad", "_ctx", "label", "_base", "__weakref__")
     requires_grad: bool
     __array_ufunc__ = None  # numpy defers `array + tensor` and `np.float64(2) * tensor` to Tensor.__radd__, ...
 
@@ -58,6 +58,7 @@ class Tensor(InPlace, Indexing, Conversions):
         self.grad: Tensor | None = None
         self._ctx: autograd.Function | None = None
         self.label: str | None = label
+        self._base = None  # the tensor this is a view of: see InPlace._inplace
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -67,7 +68,7 @@ class Tensor(InPlace, Indexing, Conversions):
         """Wrap backend data without checks: the fast path every Function result takes. Always a plain
         Tensor, never a subclass: an op on a Parameter gives a Tensor, as in PyTorch."""
         t = object.__new__(Tensor)
-        t.storage, t.requires_grad, t.grad, t._ctx, t.label = Storage(data), requires_grad, None, None, None
+        t.storage, t.requires_grad, t.grad, t._ctx, t.label, t._base = Storage(data), requires_grad, None, None, None, None
         return t
 
     # ------------------------------------------------------------ properties and conversions
@@ -477,7 +478,8 @@ class Tensor(InPlace, Indexing, Conversions):
         return self * self
 
     def abs(self) -> Tensor:
-        return where(self < 0, -self, self) if self.dtype != DType.bool else self
+        # zero maps to the constant 0: abs(-0.0) is +0.0 and no gradient passes there (sgn(0) = 0), as in PyTorch
+        return where(self < 0, -self, where(self == 0, 0, self)) if self.dtype != DType.bool else self
 
     # Rounding: exact for every float, inf and nan included; the gradient is zero, but the result
     # stays in the graph, as PyTorch's does.
@@ -550,8 +552,8 @@ class Tensor(InPlace, Indexing, Conversions):
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         if self.dtype == DType.bool:
-            return self.logical_not().amax(dim, keepdim).logical_not()
-        return -((-self).amax(dim, keepdim))
+            return self.logical_not()._reduce(Max, dim, keepdim, "amin").logical_not()
+        return -((-self)._reduce(Max, dim, keepdim, "amin"))
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """With no dim, the largest element; with dim, (values, indices) as in PyTorch; with a
@@ -737,7 +739,10 @@ class Tensor(InPlace, Indexing, Conversions):
                                f"{self.numel()} (shape {self.shape})")
         if tuple(new_shape) == self.shape:
             return self
-        return Reshape.apply(self, shape=tuple(new_shape))
+        out = Reshape.apply(self, shape=tuple(new_shape))
+        # a view: in-place changes to it reach self
+        out._base = (self, lambda base: base.reshape(out.shape), lambda base, value: value.reshape(base.shape))
+        return out
 
     def view(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
