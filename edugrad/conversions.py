@@ -32,7 +32,7 @@ class Conversions:
 
     def item(self: Tensor) -> Any:
         if self.numel() != 1:
-            raise ValueError(f"item: only a tensor with one element can be converted to a Python "
+            raise RuntimeError(f"item: only a tensor with one element can be converted to a Python "
                              f"scalar, this one has shape {self.shape}")
         return self.storage.data.to_host().reshape(()).item()
 

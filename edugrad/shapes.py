@@ -28,7 +28,7 @@ def broadcast_shape(a: Shape, b: Shape, op: str) -> Shape:
     out = []
     for i, (x, y) in enumerate(zip(a_full, b_full)):
         if x != y and x != 1 and y != 1:
-            raise ValueError(f"{op}: shapes {a} and {b} cannot be broadcast together: "
+            raise RuntimeError(f"{op}: shapes {a} and {b} cannot be broadcast together: "
                              f"dim {i - ndim} is {x} vs {y}")
         out.append(y if x == 1 else x)
     return tuple(out)

@@ -526,7 +526,8 @@ class Tensor(InPlace, Indexing, Conversions):
         axes = self._dims(dim, op)
         for a in axes:
             if self.shape[a] == 0 and fn is Max:
-                raise IndexError(f"{op}: cannot reduce dim {a} of size 0 (shape {self.shape}): it has no maximum")
+                raise IndexError(f"{op}: cannot reduce dim {a} of size 0 (shape {self.shape}): it has no "
+                                 f"{'minimum' if op == 'amin' else 'maximum'}")
         out = fn.apply(self, axes=axes) if axes else self
         if keepdim:
             return out

@@ -13,7 +13,6 @@ import edugrad.nn.functional as F
 import edugrad
 from edugrad import AnomalyError, Tensor
 from edugrad.debug import WATCHERS
-from edugrad.function import Function
 
 # pytest shows numpy's IEEE warnings (the backend's own filter is reset per test); here nan and inf are the point
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -108,7 +107,7 @@ def test_backward_of_a_graph_built_outside_the_mode_says_so() -> None:
 def test_off_outside_the_block() -> None:
     with edugrad.detect_anomaly():
         pass
-    assert Function.tracer is None
+    assert not WATCHERS.watching
     assert Tensor([0.0]).log().tolist() == [-math.inf]
 
 
@@ -119,12 +118,12 @@ def test_works_alongside_trace_and_profile_and_cleans_up() -> None:
             y = (x * 2).sum()
             with pytest.raises(AnomalyError, match="Log produced nan/inf in forward"):
                 x.log()
-        assert WATCHERS.listeners and Function.tracer is not None  # trace and profile still on
+        assert WATCHERS.listeners and WATCHERS.watching  # trace and profile still on
         y.backward()
     names = [(e.kind, e.name) for e in events if e.kind != "primitive"]
     assert ("forward", "Log") in names and ("backward", "Mul") in names
     assert stats.functions["Log"].forward_calls == 1
-    assert Function.tracer is None and not WATCHERS.listeners and WATCHERS.patched is None
+    assert not WATCHERS.watching and not WATCHERS.listeners and WATCHERS.patched is None
 
 
 def test_usable_as_a_decorator() -> None:
@@ -135,4 +134,4 @@ def test_usable_as_a_decorator() -> None:
     assert step(Tensor([2.0])).tolist() == [0.5]
     with pytest.raises(AnomalyError, match="Reciprocal produced nan/inf"):
         step(Tensor([0.0]))
-    assert Function.tracer is None
+    assert not WATCHERS.watching

@@ -47,7 +47,7 @@ def test_backward_on_a_non_scalar_names_the_shape() -> None:
     y = edugrad.ones(2, 3, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match=r"backward: grad can be implicitly created only for scalar outputs.*\(2, 3\)"):
         y.backward()
-    with pytest.raises(ValueError, match=r"backward: gradient has shape \(3,\) but the tensor has shape \(2, 3\)"):
+    with pytest.raises(RuntimeError, match=r"backward: gradient has shape \(3,\) but the tensor has shape \(2, 3\)"):
         y.backward(edugrad.ones(3))
 
 
@@ -184,9 +184,11 @@ def test_corrupt_mnist_names_the_file_and_the_fix(tmp_path: Path, monkeypatch: p
 
 def test_conv_layer_given_the_wrong_number_of_channels() -> None:
     conv = nn.Conv2d(3, 8, 3)
-    with pytest.raises(ValueError, match=r"conv2d: input has 1 channels.*weight.*\(8, 3, 3, 3\)"):
+    with pytest.raises(RuntimeError, match=r"conv2d: input has 1 channels.*weight.*\(8, 3, 3, 3\)"):
         conv(edugrad.ones(2, 1, 28, 28))  # a grey image into an RGB layer
-    with pytest.raises(ValueError, match=r"conv2d: expected input \(N, C, H, W\).*\(28, 28\)"):
+    with pytest.raises(RuntimeError, match=r"conv2d: input has 1 channels.*weight.*\(8, 3, 3, 3\)"):
+        conv(edugrad.ones(1, 28, 28))  # unbatched (C, H, W), as PyTorch allows
+    with pytest.raises(RuntimeError, match=r"conv2d: expected input \(N, C, H, W\).*\(28, 28\)"):
         conv(edugrad.ones(28, 28))
 
 
@@ -201,11 +203,11 @@ def test_embedding_rejects_bad_indices(indices: Tensor, message: str) -> None:
 
 
 def test_one_hot_rejects_classes_out_of_range() -> None:
-    with pytest.raises(IndexError, match=r"one_hot: class 5 is out of range for 3 classes \(expected 0 to 2\)"):
+    with pytest.raises(RuntimeError, match=r"one_hot: class 5 is out of range for 3 classes \(expected 0 to 2\)"):
         F.one_hot(Tensor([0, 5]), 3)
-    with pytest.raises(IndexError, match=r"one_hot: class -1 is out of range"):
+    with pytest.raises(RuntimeError, match=r"one_hot: class -1 is out of range"):
         F.one_hot(Tensor([0, -1]))
-    with pytest.raises(TypeError, match=r"one_hot: expected an integer tensor, got float32"):
+    with pytest.raises(TypeError, match=r"one_hot: .*index tensor of type int64, got float32"):
         F.one_hot(Tensor([0.0, 1.0]), 2)
 
 
@@ -218,7 +220,7 @@ def test_cross_entropy_targets_out_of_range_or_of_the_wrong_type() -> None:
     logits = edugrad.ones(2, 3)
     with pytest.raises(IndexError, match=r"cross_entropy: target -5 is out of bounds for 3 classes"):
         F.cross_entropy(logits, Tensor([0, -5]))
-    with pytest.raises(TypeError, match=r"cross_entropy: targets must be an integer tensor of class indices"):
+    with pytest.raises(TypeError, match=r"cross_entropy: targets must be an integer tensor of class indices, got bool"):
         F.cross_entropy(logits, Tensor([True, False]))
-    with pytest.raises(IndexError, match=r"nll: target 3 is out of bounds for 3 classes"):
+    with pytest.raises(IndexError, match=r"nll_loss: target 3 is out of bounds for 3 classes"):
         F.nll_loss(logits.log_softmax(1), Tensor([3, 0]))

@@ -14,8 +14,7 @@ import pytest
 import edugrad
 from edugrad import Tensor
 from edugrad.backend import get_backend
-from edugrad.debug import PRIMITIVE_METHODS, WATCHERS, Event
-from edugrad.function import Function
+from edugrad.debug import PRIMITIVE_METHODS, WATCHERS, Event, function_classes
 from edugrad.graph import Graph, GraphvizNotFound
 
 HAS_DOT = shutil.which("dot") is not None
@@ -154,8 +153,12 @@ def test_trace_without_primitives() -> None:
 
 
 def assert_unhooked() -> None:
-    """No listener left, Function.apply's check sees None, the backend's methods are its own."""
-    assert Function.tracer is None and not WATCHERS.listeners and WATCHERS.patched is None
+    """No listener left, every Function's forward and backward is its own again, the backend's methods are its own."""
+    assert not WATCHERS.watching and not WATCHERS.listeners and WATCHERS.patched is None
+    for cls in function_classes():
+        for method in ("forward", "backward"):
+            if method in cls.__dict__:
+                assert not cls.__dict__[method].__qualname__.startswith("Watchers."), (cls, method)
     backend = get_backend()
     for name in PRIMITIVE_METHODS:
         assert getattr(backend, name).__qualname__.startswith(backend.__name__ + "."), name
@@ -165,7 +168,7 @@ def test_hooks_removed_after_trace_and_profile() -> None:
     backend = get_backend()
     originals = {name: backend.__dict__.get(name) for name in PRIMITIVE_METHODS}
     with edugrad.trace():
-        assert Function.tracer is not None and backend.__dict__["matmul"] is not originals["matmul"]
+        assert WATCHERS.watching and backend.__dict__["matmul"] is not originals["matmul"]
         with edugrad.profile(show=False):
             Tensor([[1.0]]) @ Tensor([[2.0]])
     assert_unhooked()

@@ -60,7 +60,7 @@ ALONG_A_DIM: dict[str, tuple[Op, Op]] = {
     "logsumexp": (lambda x: x.logsumexp(-1), lambda x: x.double().logsumexp(-1).float()),
     "logsumexp_keepdim": (lambda x: x.logsumexp(0, keepdim=True),
                           lambda x: x.double().logsumexp(0, keepdim=True).float()),
-    "logsumexp_all": (lambda x: x.logsumexp(), lambda x: x.double().logsumexp((0, 1)).float()),
+    "logsumexp_all": (lambda x: x.logsumexp((0, 1)), lambda x: x.double().logsumexp((0, 1)).float()),
 }
 LOSSES: dict[str, tuple[Op, Op, list[Any]]] = {
     "cross_entropy": (lambda x, y: F.cross_entropy(x, y), TF.cross_entropy, [CLASSES]),

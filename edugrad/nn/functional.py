@@ -459,8 +459,8 @@ def target_mask(input: Tensor, target: Tensor, ignore_index: int, op: str) -> Te
     c = class_dim(input)
     expected = input.shape[:c] + input.shape[c + 1:]
     if not isinstance(target, Tensor) or target.dtype.is_float or target.dtype == DType.bool:
-        raise TypeError(f"{op}: targets must be an integer tensor of class indices, got "
-                        f"{getattr(target, 'dtype', type(target).__name__)}")
+        found = target.dtype.value if isinstance(target, Tensor) else type(target).__name__
+        raise TypeError(f"{op}: targets must be an integer tensor of class indices, got {found}")
     if target.shape != expected:
         raise ValueError(f"{op}: input {input.shape} needs integer targets of shape {expected}, got {target.shape}")
     n = input.shape[c]
@@ -485,16 +485,16 @@ def class_weights(input: Tensor, weight: Tensor | None, op: str) -> Tensor | Non
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+             reduction: str = "mean", op: str = "nll_loss") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C, ...) at integer targets (N, ...).
     The mean divides by the total weight of the targets that are not ignored, as PyTorch does."""
-    mask, w, c = target_mask(input, target, ignore_index, "nll_loss"), class_weights(input, weight, "nll_loss"), class_dim(input)
+    mask, w, c = target_mask(input, target, ignore_index, op), class_weights(input, weight, op), class_dim(input)
     weighted = input if w is None else input * w
     losses = -where(mask, weighted, 0.0).sum(c)
     if reduction == "mean":
         target_weight = mask.sum() if w is None else where(mask, w, 0.0).sum()
         return losses.sum() / target_weight
-    return reduce_loss(losses, reduction, "nll_loss")
+    return reduce_loss(losses, reduction, op)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
@@ -517,7 +517,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
                              f"got {target.shape}")
         probs = target * (1 - label_smoothing) + label_smoothing / num_classes
         return reduce_loss(-(probs * weighted).sum(c), reduction, "cross_entropy")
-    nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
+    nll = nll_loss(log_probs, target, weight, ignore_index, reduction, op="cross_entropy")
     if not label_smoothing:
         return nll
     valid = target != ignore_index
