@@ -29,6 +29,7 @@ def train_mlp(train_size: int, test_size: int, width: int, batch_size: int, epoc
     Returns the backend's class name, the mean training loss of each epoch and the accuracy on
     the first `test_size` test images (which training never sees)."""
     import edugrad
+    import edugrad.nn.functional as F
     from edugrad import Tensor, nn, optim
     from edugrad.backend import get_backend
     from edugrad.datasets import load_mnist

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+import edugrad
 from edugrad import Tensor, nn
 
 
@@ -191,7 +192,7 @@ def test_parameter_list_and_dict_match_torch() -> None:
         model.table["b"] = make(5)
         return model
 
-    ours, theirs = build(nn, Tensor.ones), build(torch.nn, torch.ones)
+    ours, theirs = build(nn, edugrad.ones), build(torch.nn, torch.ones)
     assert keys(ours) == list(theirs.state_dict()) == ["scales.0", "scales.1", "scales.2", "table.a", "table.b"]
     assert all(isinstance(p, nn.Parameter) for p in ours.scales) and isinstance(ours.table["b"], nn.Parameter)
     assert [p.shape for p in ours.scales] == [tuple(p.shape) for p in theirs.scales]

@@ -78,7 +78,7 @@ def test_interrupted_save_cleans_up_its_temporary_file(tmp_path: Path, monkeypat
         file.write(b"PK\x03\x04 partial")
         raise KeyboardInterrupt
 
-    monkeypatch.np.setattr("savez", interrupted)
+    monkeypatch.setattr(np, "savez", interrupted)
     with pytest.raises(KeyboardInterrupt):
         save({"epoch": 2}, path)
     monkeypatch.undo()

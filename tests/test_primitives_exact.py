@@ -97,7 +97,7 @@ def test_gather_as_embedding_matches_torch(backend: Backend) -> None:
     tokens = np.array([3, 0, 3, 6, 4])
 
     def ours(w: Tensor, t: Tensor) -> Tensor:
-        rows = Tensor.from_data(t.data.reshape((5, 1)).expand((5, 3)))
+        rows = Tensor.from_data(t.storage.data.reshape((5, 1)).expand((5, 3)))
         return F.Gather.apply(w, rows, axis=0)
 
     out = ours(leaf(backend, weight), leaf(backend, tokens))

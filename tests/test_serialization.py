@@ -100,7 +100,7 @@ def test_failed_save_leaves_previous_checkpoint_and_no_temp_file(
         file.write(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
 
-    monkeypatch.np.setattr("savez", write_half_then_fail)
+    monkeypatch.setattr(np, "savez", write_half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         save({"epoch": 99}, path)
     monkeypatch.undo()
@@ -201,7 +201,7 @@ def test_tensors_keep_their_dtype_and_arrays_stay_arrays(tmp_path: Path) -> None
     save(saved, path)  # not only dicts: torch.save takes any structure, a bare tensor included
     loaded = load(path)
     assert [type(value) for value in loaded] == [Tensor, Tensor, Tensor, np.ndarray, int]
-    assert [t.dtype for t in loaded[:3]] == [edugrad.float64, edugrad.int64, edugrad.bool_]
+    assert [t.dtype for t in loaded[:3]] == [edugrad.float64, edugrad.int64, edugrad.bool]
     save(Tensor([1.5]), path)
     assert load(path).tolist() == [1.5]
 

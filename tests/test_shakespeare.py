@@ -13,7 +13,6 @@ import torch
 import torch.nn.functional as TF
 from torch import nn as tnn
 
-import edugrad.nn.functional as F
 import edugrad
 from edugrad import Tensor
 from edugrad.datasets import load_tinyshakespeare
@@ -51,7 +50,7 @@ class TorchMLP(tnn.Module):
         self.dropout = tnn.Dropout(c.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.dropout(self, self.c_proj(F.gelu(self, self.c_fc(x))))
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
 
 
 class TorchBlock(tnn.Module):

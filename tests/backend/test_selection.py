@@ -64,7 +64,7 @@ def test_edugrad_backend_env_var_is_honoured(name: str) -> None:
 def test_a_backend_outside_edugrad_is_named_by_module_and_class(restore_backend: None) -> None:
     cls = set_backend("edugrad.backend.python_backend:PythonData")
     assert cls.__name__ == "PythonData" and get_backend() is cls
-    code = "from edugrad import Tensor; print(type(Tensor([1.0]).data).__name__)"
+    code = "from edugrad import Tensor; print(type(Tensor([1.0]).storage.data).__name__)"
     done = run_python(code, EDUGRAD_BACKEND="edugrad.backend.python_backend:PythonData")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "PythonData"
