@@ -1,6 +1,6 @@
 """edugrad against PyTorch on the CPU, each library in its own fresh process: the README's speed table.
 
-    python benchmarks/bench.py                        # every workload at 1 and 2 threads (under 10 minutes)
+    python benchmarks/bench.py                        # every workload at 1 and 2 threads, 3 rounds each
     python benchmarks/bench.py --quick                # a smoke test: small sizes, 1 thread, no applications
     python benchmarks/bench.py --threads 2 --workloads mlp gpt --rounds 5
 
