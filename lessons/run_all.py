@@ -67,6 +67,8 @@ def run(path: Path, store: bool) -> float:
         raise AssertionError(f"{path.name}: the check cell should print a line starting with {expected!r}, "
                              f"but printed:\n{verdict}")
     if store:
+        for cell in notebook.cells:  # execution timestamps would make every re-run a diff
+            cell.get("metadata", {}).pop("execution", None)
         nbformat.write(notebook, path)
     return seconds
 
