@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import edugrad
-from edugrad import Tensor, nn
+from edugrad import nn
 from tests.helpers import check
 
 BAD_ARGUMENTS: list[tuple[Callable[[Any], Any], str]] = [

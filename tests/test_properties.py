@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 import edugrad.nn.functional as F
 import edugrad
-from edugrad import Tensor
 from helpers import check
 
 SETTINGS = settings(max_examples=30, deadline=None)
