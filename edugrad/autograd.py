@@ -40,7 +40,7 @@ class Function:
 
     parents: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
-    saved_versions: list[int]  # each parent's version when recorded: see check_versions
+    saved_versions: list[int | None]  # each parent's version when recorded, where it matters: check_versions
     released = False
 
     def forward(self, *args: Any, **kwargs: Any) -> TensorData:
@@ -60,7 +60,7 @@ class Function:
         if requires_grad:
             ctx.parents = parents
             out._ctx = ctx
-            ctx.saved_versions = [p._version for p in parents]
+            ctx.saved_versions = versions_to_check(ctx, parents)
         return out
 
     def release(self) -> None:
@@ -145,11 +145,19 @@ def seed_gradient(root: Tensor, gradient: Any) -> TensorData:
     return gradient.storage.data.cast(root.dtype)
 
 
+def versions_to_check(ctx: Function, parents: tuple[Tensor, ...]) -> list[int | None]:
+    """The version of each parent that backward must find unchanged: of the ones whose data the
+    Function saved, and of the ones made by other Functions (an in-place change rewrites their
+    history). A leaf the Function did not save may change freely, as in PyTorch (None)."""
+    saved = {id(value) for value in ctx.__dict__.values()}
+    return [p._version if p._ctx is not None or id(p.storage.data) in saved else None for p in parents]
+
+
 def check_versions(ctx: Function) -> None:
     """Refuse to differentiate through an input that was changed in place after the op used it:
     its saved values would describe data that no longer exists, and the gradient would be wrong."""
     for position, (parent, version) in enumerate(zip(ctx.parents, ctx.saved_versions)):
-        if parent._version != version:
+        if version is not None and parent._version != version:
             raise RuntimeError(
                 f"backward: one of the variables needed for gradient computation has been modified "
                 f"by an inplace operation: input {position} of {type(ctx).__name__}, a tensor of "
@@ -182,9 +190,13 @@ class no_grad:
         GradMode.enabled = self.previous
 
     def __call__(self, fn: Decorated) -> Decorated:
+        recording = self.recording
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            block = no_grad()  # a fresh block per call, so calls may nest and recurse
+            block.recording = recording
+            with block:
                 return fn(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

@@ -18,7 +18,7 @@ from edugrad.devices import device_of
 from edugrad.dtypes import DefaultDtype, default_float, promote, to_dtype
 from edugrad.ops import DType
 from edugrad.shapes import shape_arg
-from edugrad.tensor import Scalar, Tensor
+from edugrad.tensor import Scalar, Tensor, where
 
 
 def manual_seed(seed: int) -> None:
@@ -206,8 +206,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join along dim: pad each piece to the full length with zeros and add them up,
-    pairwise in a balanced tree so k pieces cost log2(k) passes over the data."""
+    """Join along dim: pad each piece to the full length and pick each element from the piece it
+    belongs to (WHERE, so -0.0, inf and nan come through untouched), pairwise in a balanced tree
+    so k pieces cost log2(k) passes over the data."""
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors")
     for i, t in enumerate(tensors):
@@ -230,7 +231,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     left, right = cat(tensors[:middle], d), cat(tensors[middle:], d)
     left_pad, right_pad = [(0, 0)] * first.ndim, [(0, 0)] * first.ndim
     left_pad[d], right_pad[d] = (0, right.shape[d]), (left.shape[d], 0)
-    return left._pad(left_pad) + right._pad(right_pad)
+    total = left.shape[d] + right.shape[d]
+    in_left = Tensor(np.arange(total) < left.shape[d]).reshape([total if i == d else 1 for i in range(first.ndim)])
+    return where(in_left, left._pad(left_pad), right._pad(right_pad))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

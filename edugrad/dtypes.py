@@ -67,6 +67,11 @@ def to_dtype(dtype: Any, op: str, strict: bool = True) -> DType | None:
                     f"int64, bool (or their names as strings)")
 
 
+def category(dtype: DType) -> int:
+    """0 for bool, 1 for integers, 2 for floats: PyTorch's kinds of dtype."""
+    return 2 if dtype.is_float else 0 if dtype == DType.bool else 1
+
+
 def promote(a: DType, b: DType) -> DType:
     """The dtype of an op on dtypes a and b: bool < int32 < int64 < float32 < float64."""
     return a if RANK.index(a) >= RANK.index(b) else b

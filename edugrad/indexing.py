@@ -2,9 +2,10 @@
 """The indexing engine behind `x[index]`, `x[index] = value` and `gather`.
 
 Basic indices (ints, slices, None, ...) are movement ops: SHRINK keeps a range, STRIDE every k-th
-element, RESHAPE drops or adds dims; the result shares nothing but the graph with x. Integer
-tensors (and lists) pick rows as a one-hot MATMUL, whose gradient is the scatter-add that
-indexing needs; a bool mask becomes the integer positions of its True elements.
+element, RESHAPE drops or adds dims. Integer tensors (and lists) pick elements with the GATHER
+primitive, whose gradient is SCATTER_ADD; a bool mask becomes the integer positions of its True
+elements. A result of `x[index]` is a view in PyTorch's sense in one direction: an in-place change
+to it is written back into x (InPlace._inplace), but a later change to x does not show in it.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ class MaxResult(NamedTuple):
 
 def is_tensor(value: Any) -> bool:
     return hasattr(value, "storage")  # the Tensor class is defined after this module, which it builds on
-
-
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -196,21 +195,23 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
 
 
 def setitem(x: Tensor, index: Any, value: TensorLike) -> Tensor:
-    """x with the elements `index` selects replaced by `value`: a WHERE over a mask of those
-    elements. The mask comes from indexing a tensor of flat positions the same way; a tensor
-    value is spread onto those positions by the one-hot product that indexing's gradient uses."""
+    """x with the elements `index` selects replaced by `value`: a WHERE over a mask of those elements.
+    The mask comes from indexing a tensor of flat positions the same way; a tensor of values is
+    first GATHERed into place (where an index repeats, the last value wins, as in PyTorch)."""
     positions = x.new_tensor(np.arange(x.numel()).reshape(x.shape), dtype=DType.int64)
-    chosen = getitem(positions, index).numpy().reshape(-1)  # the flat position of every selected element
+    chosen = getitem(positions, index)  # the flat position of every selected element
+    flat_chosen = chosen.numpy().reshape(-1)
     mask = np.zeros(x.numel(), dtype=bool)
-    mask[chosen] = True
-    mask_tensor = x.new_tensor(mask.reshape(x.shape), dtype=DType.bool)
+    mask[flat_chosen] = True
+    keep = x.new_tensor(~mask.reshape(x.shape), dtype=DType.bool)
     if not is_tensor(value) or value.numel() == 1:  # type: ignore[union-attr]
         fill = value.reshape(()) if is_tensor(value) else value  # type: ignore[union-attr]
-        return x.where(mask_tensor.logical_not(), fill)
-    values = value.expand(getitem(positions, index).shape).reshape(-1)  # type: ignore[union-attr]
-    spread = one_hot_rows(x.new_tensor(chosen, dtype=DType.int64), x.numel(), x._float().dtype)  # (k, numel)
-    placed = (spread.transpose(0, 1) @ values._float().unsqueeze(-1)).reshape(x.shape)
-    return x.where(mask_tensor.logical_not(), placed.to(x.dtype))
+        return x.where(keep, fill)
+    values = value.to(x.dtype).expand(chosen.shape).reshape(-1)  # type: ignore[union-attr]
+    source = np.zeros(x.numel(), dtype=np.int64)  # for each position of x, which value lands there
+    source[flat_chosen] = np.arange(flat_chosen.size)
+    placed = take_rows(values, x.new_tensor(source, dtype=DType.int64)).reshape(x.shape)
+    return x.where(keep, placed)
 
 
 class Indexing:
@@ -240,7 +241,7 @@ class Indexing:
         return self.expand(shape)[mask.expand(shape)]
 
     def nonzero(self: Tensor, as_tuple: bool = False) -> Any:
-        positions = np.nonzero(self.numpy() if not self.requires_grad else self.detach().numpy())
+        positions = np.nonzero(self.numpy())
         if as_tuple:
             return tuple(self.new_tensor(p, dtype=DType.int64) for p in positions)
         return self.new_tensor(np.stack(positions, axis=1).reshape(-1, self.ndim), dtype=DType.int64)
@@ -251,7 +252,12 @@ class Indexing:
         d = self._dim(dim, "sort")
         host = self.detach().numpy()
         keys = host.astype(np.int64) if host.dtype == np.bool_ else host
-        order = np.argsort(-keys if descending else keys, axis=d, kind="stable")
+        if descending:  # NaN counts as the largest value, as in PyTorch: first when descending
+            keys = np.where(np.isnan(keys), -np.inf, -keys) if keys.dtype.kind == "f" else -keys
+        order = np.argsort(keys, axis=d, kind="stable")
+        if descending and keys.dtype.kind == "f":  # -inf from NaN and from +inf tie: put the NaNs first
+            order = np.take_along_axis(order, np.argsort(~np.isnan(np.take_along_axis(host, order, d)), axis=d,
+                                                         kind="stable"), d)
         indices = self.new_tensor(order, dtype=DType.int64)
         return MaxResult(self.gather(d, indices) if self.ndim else self, indices)
 

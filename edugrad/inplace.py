@@ -73,7 +73,13 @@ class InPlace:
         if self.requires_grad and self._ctx is None and autograd.GradMode.enabled:
             raise RuntimeError(f"{op}: a leaf tensor that requires grad (or a view of one) can't be changed "
                                f"in place: do it inside `with edugrad.no_grad():`, or on `.data`")
+        if value.dtype.is_float and not self.dtype.is_float:
+            raise RuntimeError(f"{op}: result type {value.dtype.value} can't be cast to the desired output "
+                               f"type {self.dtype.value}")
         if value.shape != self.shape:
+            if len(value.shape) > self.ndim or any(v not in (1, s) for v, s in zip(value.shape[::-1], self.shape[::-1])):
+                raise RuntimeError(f"{op}: the result of shape {value.shape} doesn't match the tensor's shape "
+                                   f"{self.shape}")
             value = value.expand(self.shape)
         if value.requires_grad and value._ctx is None:
             value = value.clone()  # a node of its own, so the gradient reaches value (copy_ from a parameter)

@@ -141,5 +141,7 @@ class DType(Enum):
     def __repr__(self) -> str:
         return f"edugrad.{self.value}"
 
+    __str__ = __repr__  # print(x.dtype) shows edugrad.float32, as PyTorch shows torch.float32
+
 
 Op = UnaryOps | BinaryOps | TernaryOps | IndexOps | ReduceOps | MovementOps | LoadOps | CastOps | ContractOps

@@ -6,10 +6,7 @@ follow `ops.py`'s groups: creation, elementwise, reductions, matmul, movement, i
 PyTorch keeps off its Tensor (convolution, pooling, normalisation, dropout, losses) lives in
 `nn/functional.py`; the module-level `edugrad.zeros`, `edugrad.randn`, ... in `creation.py`.
 
-A Tensor holds a `Storage`: the backend's (immutable) TensorData and a version counter. In-place
-methods (`add_`, `copy_`, `x[0] = 1`, ...) put new TensorData into the storage, so every Tensor
-sharing it (`detach()`, `.data`) sees the change, and the bumped version tells backward that a
-value it saved is gone.
+A Tensor holds a `Storage`, the backend's TensorData and a version counter: see `inplace.py`.
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ from edugrad.backend import get_backend
 from edugrad.backend.base import Shape, TensorData
 from edugrad.conversions import Conversions
 from edugrad.devices import Device, device_of
-from edugrad.dtypes import default_float, promote, to_dtype, to_dtype_of, to_host_array
+from edugrad.dtypes import category, default_float, promote, to_dtype, to_dtype_of, to_host_array
 from edugrad.function import (Add, Ceil, Cos, Div, Erf, Exp, Expand, Floor, FloorDivide, IntPow, Log, Matmul, Max,
                               Maximum, Mul, Neg, Pad, Permute, Power, Reciprocal, Relu, Remainder, Reshape, Round,
                               Shrink, Sigmoid, Sign, Sin, Sqrt, Stride, Sub, Sum, Tanh, Trunc, Where)
@@ -151,7 +148,8 @@ class Tensor(InPlace, Indexing, Conversions):
         return t
 
     def clone(self) -> Tensor:
-        return self + 0 if self.dtype.is_float else Tensor.from_data(self.storage.data)
+        # times 1, not plus 0: -0.0 + 0 is +0.0, and a clone must keep every bit
+        return self * 1 if self.dtype.is_float else Tensor.from_data(self.storage.data)
 
     # ------------------------------------------------------------ creation from a tensor
     def new_full(self, size: Any, fill_value: Scalar, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -201,6 +199,8 @@ class Tensor(InPlace, Indexing, Conversions):
                                    f"{x.device} and {y.device}")
             if x.storage.data.dtype is not y.storage.data.dtype:
                 dtype = promote(x.dtype, y.dtype)
+                if (x.ndim == 0) != (y.ndim == 0) and category(x.dtype) == category(y.dtype):
+                    dtype = y.dtype if x.ndim == 0 else x.dtype  # a 0-d tensor does not widen its kind, as in PyTorch
                 x, y = x.to(dtype), y.to(dtype)
             if x.storage.data.shape != y.storage.data.shape:
                 shape = broadcast_shape(x.shape, y.shape, op)
@@ -234,7 +234,7 @@ class Tensor(InPlace, Indexing, Conversions):
 
     def sub(self, other: TensorLike, alpha: Scalar = 1) -> Tensor:
         if self.dtype == DType.bool and (other is True or other is False or getattr(other, "dtype", None) == DType.bool):
-            raise TypeError("sub: subtraction of two bool tensors is not supported; use the ^ or "
+            raise RuntimeError("sub: subtraction of two bool tensors is not supported; use the ^ or "
                             "logical_xor() operator instead")
         return Sub.apply(*self._operands(other if alpha == 1 else other * alpha, "sub"))
 
@@ -293,7 +293,7 @@ class Tensor(InPlace, Indexing, Conversions):
 
     def neg(self) -> Tensor:
         if self.dtype == DType.bool:
-            raise TypeError("neg: negation, the `-` operator, on a bool tensor is not supported; "
+            raise RuntimeError("neg: negation, the `-` operator, on a bool tensor is not supported; "
                             "use the `~` or logical_not() operator instead")
         return Neg.apply(self)
 
@@ -311,7 +311,11 @@ class Tensor(InPlace, Indexing, Conversions):
         keeps C's special cases (0 ** 0 = 1 ** inf = 1)."""
         if isinstance(exponent, Tensor):
             x, y = self._operands(exponent, "pow")
-            return Power.apply(x._float(), y._float())
+            if not x.dtype.is_float:  # integers stay integers, as in PyTorch: float64 is exact up to 2^53
+                return Power.apply(x.to(DType.float64), y.to(DType.float64)).round().to(x.dtype)
+            return Power.apply(x, y)
+        if isinstance(exponent, np.number):
+            exponent = exponent.item()
         if not isinstance(exponent, (int, float)) or isinstance(exponent, bool):
             raise TypeError(f"pow: unsupported exponent type {type(exponent).__name__}")
         if float(exponent).is_integer() and abs(exponent) < 2 ** 31:
@@ -414,14 +418,14 @@ class Tensor(InPlace, Indexing, Conversions):
                             f"{getattr(mask, 'dtype', type(mask).__name__)}")
         if broadcast_shape(self.shape, mask.shape, "masked_fill") != self.shape:
             raise RuntimeError(f"masked_fill: mask of shape {mask.shape} would grow the tensor of shape {self.shape}")
-        return where(mask, value, self)
+        return where(mask, value, self).to(self.dtype)  # the value takes self's dtype, as in PyTorch
 
     def maximum(self, other: TensorLike) -> Tensor:
         return Maximum.apply(*self._operands(other, "maximum"))
 
     def minimum(self, other: TensorLike) -> Tensor:
         x, y = self._operands(other, "minimum")
-        return -(-x).maximum(-y)
+        return x & y if x.dtype == DType.bool else -(-x).maximum(-y)
 
     def clamp(self, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
         if min is None and max is None:
@@ -542,7 +546,7 @@ class Tensor(InPlace, Indexing, Conversions):
 
     def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
         if not self.dtype.is_float and to_dtype(dtype, "mean") is None:
-            raise TypeError(f"mean: could not infer output dtype: input dtype must be a floating point "
+            raise RuntimeError(f"mean: could not infer output dtype: input dtype must be a floating point "
                             f"type, got {self.dtype.value}; pass dtype= or call .float() first")
         x = self.to(to_dtype(dtype, "mean") or self.dtype)
         count = math.prod(x.shape[a] for a in x._dims(dim, "mean"))
@@ -557,20 +561,27 @@ class Tensor(InPlace, Indexing, Conversions):
         return -((-self)._reduce(Max, dim, keepdim, "amin"))
 
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
-        """With no dim, the largest element; with dim, (values, indices) as in PyTorch; with a
-        tensor, the elementwise maximum."""
+        """With no dim, the largest element; with dim, (values, indices) as in PyTorch, the gradient
+        going to the one element the index names; with a tensor, the elementwise maximum."""
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         if dim is None:
             return self.amax()
-        return MaxResult(self.amax(dim, keepdim), self.argmax(dim, keepdim))
+        return self._pick(self.argmax(dim, keepdim=True), dim, keepdim)
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         if dim is None:
             return self.amin()
-        return MaxResult(self.amin(dim, keepdim), self.argmin(dim, keepdim))
+        return self._pick(self.argmin(dim, keepdim=True), dim, keepdim)
+
+    def _pick(self, index: Tensor, dim: int, keepdim: bool) -> MaxResult:
+        """(values at index along dim, index): what max(dim) and min(dim) return."""
+        if self.ndim == 0:
+            return MaxResult(self, index)
+        values = self.gather(dim, index)
+        return MaxResult(values, index) if keepdim else MaxResult(values.squeeze(dim), index.squeeze(dim))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the first largest element along dim (of the flattened tensor when dim is None);
@@ -625,8 +636,8 @@ class Tensor(InPlace, Indexing, Conversions):
         variance = self.var(dim, keepdim, correction, unbiased)
         # sqrt's slope at 0 is infinite, and where every value is equal backward would multiply it by
         # zeros (nan): there the gradient is masked to 0, as PyTorch's
-        spread = variance > 0
-        return where(spread, where(spread, variance, 1.0).sqrt(), 0.0)
+        constant = variance == 0  # nan stays nan: only an exact 0 is masked
+        return where(constant, 0.0, where(constant, 1.0, variance).sqrt())
 
     def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
         """Running sums by doubling steps (Hillis-Steele): log2(n) shifted adds, exact for integers
@@ -742,7 +753,8 @@ class Tensor(InPlace, Indexing, Conversions):
             return self
         out = Reshape.apply(self, shape=tuple(new_shape))
         # a view: in-place changes to it reach self
-        out._base = (self, lambda base: base.reshape(out.shape), lambda base, value: value.reshape(base.shape))
+        shape_of_view = out.shape  # not `out` itself: the lambdas would keep it alive in a cycle
+        out._base = (self, lambda base: base.reshape(shape_of_view), lambda base, value: value.reshape(base.shape))
         return out
 
     def view(self, *shape: Any) -> Tensor:
@@ -867,7 +879,7 @@ class Tensor(InPlace, Indexing, Conversions):
             raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got shape {self.shape}")
         rows, cols = self.shape[-2], self.shape[-1]
         offset = Tensor(np.arange(cols)).reshape(1, cols) - Tensor(np.arange(rows)).reshape(rows, 1)
-        return where((offset >= diagonal) if upper else (offset <= diagonal), self, 0)
+        return where((offset >= diagonal) if upper else (offset <= diagonal), self, False if self.dtype == DType.bool else 0)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         return self._triangle(diagonal, upper=False, op="tril")

@@ -8,13 +8,14 @@ Function (function.Conv2d) keeps memory down. Functions that behave differently 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from edugrad.autograd import no_grad
 from edugrad.creation import cat, rand
 from edugrad.function import Conv2d, Window
+from edugrad.indexing import take_rows
 from edugrad.ops import DType
 from edugrad.tensor import Tensor, where
 
@@ -36,12 +37,12 @@ def tanh(input: Tensor) -> Tensor:
 # where(x > 0, ...) rather than relu differences: at x = 0 the gradient is then the negative
 # side's slope, as in PyTorch, instead of the 0 that relu's kink would give
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return activation(input, where(input > 0, input, input * negative_slope), inplace)
+    return activation(input, lambda x: where(x > 0, x, x * negative_slope), inplace, "leaky_relu")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    negative_part = where(input > 0, 0.0, input)  # min(x, 0), its whole gradient going to x <= 0
-    return activation(input, input.relu() + alpha * (negative_part.exp() - 1), inplace)
+    # min(x, 0) by where, its whole gradient going to x <= 0
+    return activation(input, lambda x: x.relu() + alpha * (where(x > 0, 0.0, x).exp() - 1), inplace, "elu")
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -56,7 +57,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return activation(input, input * input.sigmoid(), inplace)
+    return activation(input, lambda x: x * x.sigmoid(), inplace, "silu")
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -68,7 +69,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    return activation(input, input * softplus(input).tanh(), inplace)
+    return activation(input, lambda x: x * softplus(x).tanh(), inplace, "mish")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -79,7 +80,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """clamp, except that at the bounds themselves no gradient passes, as PyTorch's hardtanh; NaN stays NaN."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
-    return activation(input, where(input <= min_val, min_val, where(input >= max_val, max_val, input)), inplace)
+    return activation(input, lambda x: where(x <= min_val, min_val, where(x >= max_val, max_val, x)), inplace, "hardtanh")
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -91,12 +92,12 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    return activation(input, hardtanh(input / 6 + 0.5, 0, 1), inplace)  # no gradient at x = +-3, as in PyTorch
+    return activation(input, lambda x: hardtanh(x / 6 + 0.5, 0, 1), inplace, "hardsigmoid")  # no gradient at +-3, as PyTorch
 
 
-def activation(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
-    """`out`, written into `input` when the caller asked for inplace=True."""
-    return input.copy_(out) if inplace else out
+def activation(input: Tensor, fn: Callable[[Tensor], Tensor], inplace: bool, op: str) -> Tensor:
+    """fn(input), or with inplace=True, input's contents replaced by it (as `relu_` does)."""
+    return input._inplace(fn, op + "_") if inplace else fn(input)
 
 
 def softmax_dim(ndim: int, dim: int | None) -> int:
@@ -359,8 +360,8 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
-    out = input * 0 if p == 1 else where(rand(*input.shape) >= p, input * (1.0 / (1.0 - p)), 0.0)
-    return activation(input, out, inplace)
+    keep = rand(*input.shape) >= p
+    return activation(input, lambda x: x * 0 if p == 1 else where(keep, x * (1.0 / (1.0 - p)), 0.0), inplace, "dropout")
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
@@ -374,7 +375,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         if low < 0 or high >= n:
             raise IndexError(f"embedding: index {low if low < 0 else high} is out of range for {n} "
                              f"embeddings (expected 0 to {n - 1})")
-    rows = weight[input]
+    rows = take_rows(weight, input)  # checked above: no second range check, as weight[input] would do
     if padding_idx is None:
         return rows
     is_padding = (input == padding_idx % n).unsqueeze(-1)
@@ -485,9 +486,15 @@ def class_weights(input: Tensor, weight: Tensor | None, op: str) -> Tensor | Non
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-             reduction: str = "mean", op: str = "nll_loss") -> Tensor:
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C, ...) at integer targets (N, ...).
     The mean divides by the total weight of the targets that are not ignored, as PyTorch does."""
+    return negative_log_likelihood(input, target, weight, ignore_index, reduction, "nll_loss")
+
+
+def negative_log_likelihood(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
+                            reduction: str, op: str) -> Tensor:
+    """nll_loss, with errors named after `op`, the function the user called."""
     mask, w, c = target_mask(input, target, ignore_index, op), class_weights(input, weight, op), class_dim(input)
     weighted = input if w is None else input * w
     losses = -where(mask, weighted, 0.0).sum(c)
@@ -517,7 +524,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
                              f"got {target.shape}")
         probs = target * (1 - label_smoothing) + label_smoothing / num_classes
         return reduce_loss(-(probs * weighted).sum(c), reduction, "cross_entropy")
-    nll = nll_loss(log_probs, target, weight, ignore_index, reduction, op="cross_entropy")
+    nll = negative_log_likelihood(log_probs, target, weight, ignore_index, reduction, "cross_entropy")
     if not label_smoothing:
         return nll
     valid = target != ignore_index
@@ -549,8 +556,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    return smooth_l1_loss(input, target, reduction, delta) * delta if reduction != "none" else \
-        smooth_l1_loss(input, target, "none", delta) * delta
+    """delta times smooth_l1_loss with beta = delta: the same curve, not divided by delta."""
+    return smooth_l1_loss(input, target, reduction, delta) * delta
 
 
 def same_shape(input: Tensor, target: Tensor, op: str) -> None:
