@@ -1,0 +1,92 @@
+"""PyTorch programs run unchanged with edugrad in torch's place.
+
+Each program in tests/programs/ is plain PyTorch, written once in the manner of PyTorch's
+tutorials and examples. `run_program` executes it twice: with PyTorch, and with edugrad, where
+only the import lines are rewritten (`import torch` -> `import edugrad as torch`,
+`from torch.utils.data import X` -> `from edugrad.utils.data import X`); every other line runs as
+written. Where the program's randomness allows (weights copied through `initial_state`, the same
+numpy data, no shuffling or dropout), the two runs print the same numbers to float tolerance;
+elsewhere both must learn.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+class EdugradImports(ast.NodeTransformer):
+    """Rewrite `torch` to `edugrad` in import statements, binding the same names as before."""
+
+    @staticmethod
+    def renamed(module: str) -> str:
+        return "edugrad" + module.removeprefix("torch") if module.split(".")[0] == "torch" else module
+
+    def visit_Import(self, node: ast.Import) -> ast.Import:
+        for alias in node.names:
+            if alias.name.split(".")[0] != "torch":
+                continue
+            if alias.asname is None and alias.name != "torch":
+                raise SyntaxError(f"`import {alias.name}` binds `torch`; write `import torch` and use attributes")
+            alias.asname = alias.asname or "torch"
+            alias.name = self.renamed(alias.name)
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.ImportFrom:
+        if node.module is not None:
+            node.module = self.renamed(node.module)
+        return node
+
+
+def load_program(name: str, library: str) -> types.ModuleType:
+    """Execute tests/programs/<name>.py with `library` ("torch" or "edugrad") as torch."""
+    path = PROGRAMS / f"{name}.py"
+    tree = ast.parse(path.read_text(), str(path))
+    if library == "edugrad":
+        tree = ast.fix_missing_locations(EdugradImports().visit(tree))
+    module = types.ModuleType(f"program_{name}_{library}")
+    module.__file__ = str(path)
+    sys.modules[module.__name__] = module  # dataclasses and pickling look classes up by module name
+    try:
+        exec(compile(tree, str(path), "exec"), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    return module
+
+
+def test_only_import_lines_are_rewritten() -> None:
+    source = "import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\nx = torch.zeros(2)\n"
+    rewritten = ast.unparse(EdugradImports().visit(ast.parse(source)))
+    assert rewritten.splitlines() == ["import edugrad as torch", "import edugrad.nn as nn",
+                                      "from edugrad.utils.data import DataLoader", "x = torch.zeros(2)"]
+
+
+def run_both(name: str, tmp_path: Path, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The program's results with PyTorch, then with edugrad started from PyTorch's initial weights."""
+    theirs = load_program(name, "torch").main(path=str(tmp_path / "torch.pth"), **kwargs)
+    ours = load_program(name, "edugrad").main(initial_state=theirs["initial_state"],
+                                              path=str(tmp_path / "edugrad.pth"), **kwargs)
+    return ours, theirs
+
+
+def falls(losses: list[float], by: float = 0.5) -> bool:
+    """The mean of the last quarter is below `by` times the mean of the first quarter."""
+    quarter = max(1, len(losses) // 4)
+    return float(np.mean(losses[-quarter:])) < by * float(np.mean(losses[:quarter]))
+
+
+def test_quickstart(tmp_path: Path) -> None:
+    ours, theirs = run_both("quickstart", tmp_path)
+    np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours["test"], theirs["test"], rtol=1e-4, atol=1e-5)
+    assert ours["reloaded"] == pytest.approx(ours["test"][-1], rel=1e-6)
+    assert ours["losses"][-1] < ours["losses"][0]
+    assert (ours["predicted"], ours["actual"]) == (theirs["predicted"], theirs["actual"])
