@@ -90,3 +90,15 @@ def test_quickstart(tmp_path: Path) -> None:
     assert ours["reloaded"] == pytest.approx(ours["test"][-1], rel=1e-6)
     assert ours["losses"][-1] < ours["losses"][0]
     assert (ours["predicted"], ours["actual"]) == (theirs["predicted"], theirs["actual"])
+
+
+def test_nn_tutorial(tmp_path: Path) -> None:
+    ours, theirs = run_both("nn_tutorial", tmp_path)
+    for key in ("scratch_start", "scratch_end", "module_start", "module_end", "linear_history", "linear_end",
+                "cnn_history"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    # The in-place `p -= p.grad * lr` under no_grad really changes the parameters: the loss falls.
+    assert ours["scratch_end"][0] < 0.5 * ours["scratch_start"][0]
+    assert ours["module_end"] < 0.5 * ours["module_start"]
+    # The tutorial's CNN ends in global average pooling, which cannot see where the blob is, so on
+    # this data it barely learns; it is here to run Conv2d, AdaptiveAvgPool2d and momentum as torch does.

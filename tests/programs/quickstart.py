@@ -83,8 +83,9 @@ def test(dataloader, model, loss_fn, device):
 
 
 def main(initial_state=None, path="model.pth"):
-    training_data = BarImages(640, seed=0)
-    test_data = BarImages(200, seed=1)
+    torch.manual_seed(0)
+    training_data = BarImages(384, seed=0)
+    test_data = BarImages(128, seed=1)
     batch_size = 64
     train_dataloader = DataLoader(training_data, batch_size=batch_size)
     test_dataloader = DataLoader(test_data, batch_size=batch_size)
