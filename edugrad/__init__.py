@@ -13,7 +13,7 @@ from edugrad import autograd  # first: the graph layer imports tensor.py once it
 from edugrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad
 from edugrad.backend import get_backend, set_backend
 from edugrad.creation import (arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
-                              get_default_dtype, linspace, manual_seed, multinomial, ones, ones_like, rand,
+                              get_default_dtype, linspace, multinomial, ones, ones_like, rand,
                               rand_like, randint, randn, randn_like, randperm, set_default_dtype, stack, tensor,
                               zeros, zeros_like)
 from edugrad.debug import AnomalyError, detect_anomaly, profile, trace
@@ -21,6 +21,7 @@ from edugrad.devices import Device as device
 from edugrad.gradcheck import GradcheckError, gradcheck
 from edugrad.graph import draw_graph, graph
 from edugrad.ops import DType
+from edugrad.random import Generator, default_generator, initial_seed, manual_seed, seed
 from edugrad.tensor import Tensor, where
 from edugrad import cuda, nn, optim, utils  # they build on everything above
 from edugrad.nn import functional as _functional
@@ -64,5 +65,5 @@ def compile(model: object, *args: object, **kwargs: object) -> object:
 from edugrad.serialization import load, save  # noqa: E402
 
 __all__ = ["Tensor", "DType", "tensor", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "get_backend",
-           "set_backend", "manual_seed", "gradcheck", "GradcheckError", "draw_graph", "graph", "trace", "profile",
+           "set_backend", "manual_seed", "Generator", "seed", "initial_seed", "gradcheck", "GradcheckError", "draw_graph", "graph", "trace", "profile",
            "detect_anomaly", "AnomalyError", "device", "nn", "optim", "cuda", "utils", "save", "load", "where"]

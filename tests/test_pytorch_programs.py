@@ -102,3 +102,17 @@ def test_nn_tutorial(tmp_path: Path) -> None:
     assert ours["module_end"] < 0.5 * ours["module_start"]
     # The tutorial's CNN ends in global average pooling, which cannot see where the blob is, so on
     # this data it barely learns; it is here to run Conv2d, AdaptiveAvgPool2d and momentum as torch does.
+
+
+def test_makemore(tmp_path: Path) -> None:
+    ours, theirs = run_both("makemore", tmp_path)
+    np.testing.assert_array_equal(ours["counts"], theirs["counts"])
+    assert ours["bigram_nll"] == pytest.approx(theirs["bigram_nll"], rel=1e-5)
+    # The generators' streams differ from PyTorch's, so the networks start elsewhere; both learn
+    # the bigram statistics down to about the counting model's loss.
+    for results in (ours, theirs):
+        assert falls(results["neural_bigram_losses"], by=0.75)
+        assert results["neural_bigram_losses"][-1] == pytest.approx(results["bigram_nll"], abs=0.15)
+        assert falls(results["mlp_losses"], by=0.85) and results["mlp_full_loss"] < 2.6
+        assert all(name.endswith(".") for name in results["bigram_samples"] + results["mlp_samples"])
+    assert ours["mlp_full_loss"] == pytest.approx(theirs["mlp_full_loss"], abs=0.15)
