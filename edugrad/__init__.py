@@ -8,6 +8,8 @@ it) -> creation.py (edugrad.zeros, ...) -> nn/, optim/, utils/data (models and t
 
 # ruff: noqa: F401, I001  (a namespace of re-exports, in an order that matters: see the first line)
 import builtins
+import functools
+from typing import Any, Callable
 
 from edugrad import autograd  # first: the graph layer imports tensor.py once it is defined
 from edugrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad
@@ -36,6 +38,30 @@ float16, half, bfloat16, uint8, int8, int16, complex64 = "float16", "half", "bfl
 dtype = DType
 Size = tuple  # a tensor's shape is a tuple, which is what torch.Size is
 
+
+
+def with_out(method: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """The module-level function of a Tensor method: edugrad.exp(x) is x.exp(), and, as in PyTorch,
+    edugrad.exp(x, out=y) writes the result into y (of the result's shape; outside autograd)."""
+
+    @functools.wraps(method)
+    def function(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+        result = method(*args, **kwargs)
+        if out is None:
+            return result
+        if not isinstance(out, Tensor) or not isinstance(result, Tensor):
+            raise TypeError(f"{name}: out= must be a Tensor, for an op whose result is one (got {type(out).__name__})")
+        if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                               f"but one of the arguments requires grad")
+        if out.shape != result.shape:
+            raise RuntimeError(f"{name}: out= has shape {out.shape} but the result has shape {result.shape}; "
+                               f"edugrad does not resize out, so pass a tensor of the result's shape")
+        return out.copy_(result)
+
+    return function
+
+
 # Every Tensor method PyTorch also offers as a function: edugrad.exp(x) is x.exp().
 for _name in ("abs", "exp", "exp2", "log", "log2", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh",
               "sigmoid", "relu", "erf", "sign", "floor", "ceil", "round", "trunc", "frac", "square", "reciprocal",
@@ -47,8 +73,8 @@ for _name in ("abs", "exp", "exp2", "log", "log2", "log1p", "expm1", "sqrt", "rs
               "masked_fill", "nonzero", "topk", "sort", "argsort", "isnan", "isinf", "isfinite", "logical_not",
               "logical_and", "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "eq", "ne",
               "lt", "gt", "le", "ge", "numel", "clone", "detach", "lerp"):
-    globals()[_name] = getattr(Tensor, _name)
-div = true_divide = divide = Tensor.div
+    globals()[_name] = with_out(getattr(Tensor, _name), _name)
+div = true_divide = divide = globals()["div"]
 floor_divide = Tensor.__floordiv__
 dropout = _functional.dropout
 

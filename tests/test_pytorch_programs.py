@@ -116,3 +116,14 @@ def test_makemore(tmp_path: Path) -> None:
         assert falls(results["mlp_losses"], by=0.85) and results["mlp_full_loss"] < 2.6
         assert all(name.endswith(".") for name in results["bigram_samples"] + results["mlp_samples"])
     assert ours["mlp_full_loss"] == pytest.approx(theirs["mlp_full_loss"], abs=0.15)
+
+
+def test_blitz(tmp_path: Path) -> None:
+    ours, theirs = run_both("blitz", tmp_path)
+    for mine, reference in zip(ours["tensors"], theirs["tensors"]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-6)
+    for key in ("autograd", "conv1_grad", "conv1_bias_grad", "losses"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-4, atol=1e-6, err_msg=key)
+    assert ours["requires_grad"] == theirs["requires_grad"] == [False, True]
+    assert ours["graph"] == [True, True, True]
+    assert ours["losses"][-1] < ours["losses"][0]
