@@ -111,7 +111,7 @@ def test_makemore(tmp_path: Path) -> None:
     # The generators' streams differ from PyTorch's, so the networks start elsewhere; both learn
     # the bigram statistics down to about the counting model's loss.
     for results in (ours, theirs):
-        assert falls(results["neural_bigram_losses"], by=0.75)
+        assert falls(results["neural_bigram_losses"], by=0.85)
         assert results["neural_bigram_losses"][-1] == pytest.approx(results["bigram_nll"], abs=0.15)
         assert falls(results["mlp_losses"], by=0.85) and results["mlp_full_loss"] < 2.6
         assert all(name.endswith(".") for name in results["bigram_samples"] + results["mlp_samples"])
@@ -127,3 +127,10 @@ def test_blitz(tmp_path: Path) -> None:
     assert ours["requires_grad"] == theirs["requires_grad"] == [False, True]
     assert ours["graph"] == [True, True, True]
     assert ours["losses"][-1] < ours["losses"][0]
+
+
+def test_regression(tmp_path: Path) -> None:
+    ours, theirs = run_both("regression", tmp_path)
+    assert ours["batches"] == theirs["batches"] < 1999  # stopped at the same batch, loss below 1e-3
+    np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(ours["weight"].reshape(-1), ours["target"], atol=0.1)
