@@ -194,7 +194,9 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         picks = np.stack([np.searchsorted(c, row * c[-1], side="right") for c, row in zip(cumulative, u)])
         picks = np.minimum(picks, categories - 1)
     else:
-        keys = np.log(host) - np.log(-np.log(rand(*host.shape, dtype=DType.float64, generator=generator).numpy() + 1e-300))
+        with np.errstate(divide="ignore"):  # log(0) = -inf: a category of probability 0 is never drawn
+            keys = np.log(host) - np.log(-np.log(rand(*host.shape, dtype=DType.float64, generator=generator).numpy()
+                                                 + 1e-300))
         picks = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
     out = Tensor(picks.astype(np.int64))
     return out.reshape(num_samples) if input.ndim == 1 else out

@@ -134,3 +134,10 @@ def test_regression(tmp_path: Path) -> None:
     assert ours["batches"] == theirs["batches"] < 1999  # stopped at the same batch, loss below 1e-3
     np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-3, atol=1e-6)
     np.testing.assert_allclose(ours["weight"].reshape(-1), ours["target"], atol=0.1)
+
+
+def test_gpt(tmp_path: Path) -> None:
+    ours, theirs = run_both("gpt", tmp_path)
+    np.testing.assert_allclose(ours["losses"], theirs["losses"], rtol=1e-4, atol=1e-5)
+    assert falls(ours["losses"], by=0.8)
+    assert ours["iter_num"] == 29 and ours["tokens"] == (1, 21) and ours["text"].startswith("s")
