@@ -167,3 +167,15 @@ def test_vae(tmp_path: Path) -> None:
         assert results["history"][0][2] == (16, 1, 8, 8)
         assert results["sample"].shape == (16, 64) and ((results["sample"] > 0) & (results["sample"] < 1)).all()
     assert ours["history"][-1][1] == pytest.approx(theirs["history"][-1][1], rel=0.1)
+
+
+def test_dcgan(tmp_path: Path) -> None:
+    ours, theirs = run_both("dcgan", tmp_path)
+    # The noise and shuffling come from each library's own stream; in both the discriminator
+    # learns to tell the stripes from the generator's early fakes.
+    for results in (ours, theirs):
+        std, batchnorm_mean = results["init_stats"]
+        assert std == pytest.approx(0.02, rel=0.2) and batchnorm_mean == pytest.approx(1.0, abs=0.02)
+        assert np.mean(results["D_x"][-8:]) > np.mean(results["D_x"][:4])
+        assert np.mean(results["D_losses"][-8:]) < np.mean(results["D_losses"][:4])
+        assert results["fake"].shape == (16, 1, 16, 16) and np.abs(results["fake"]).max() <= 1.0

@@ -8,7 +8,7 @@ Function (function.Conv2d) keeps memory down. Functions that behave differently 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -36,12 +36,12 @@ def tanh(input: Tensor) -> Tensor:
 # where(x > 0, ...) rather than relu differences: at x = 0 the gradient is then the negative
 # side's slope, as in PyTorch, instead of the 0 that relu's kink would give
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return activation(input, where(input > 0, input, input * negative_slope), inplace)
+    return activation(input, lambda x: where(x > 0, x, x * negative_slope), inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    negative_part = where(input > 0, 0.0, input)  # min(x, 0), its whole gradient going to x <= 0
-    return activation(input, input.relu() + alpha * (negative_part.exp() - 1), inplace)
+    # min(x, 0) by where, so that its whole gradient goes to x <= 0
+    return activation(input, lambda x: x.relu() + alpha * (where(x > 0, 0.0, x).exp() - 1), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -79,7 +79,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     """clamp, except that at the bounds themselves no gradient passes, as PyTorch's hardtanh; NaN stays NaN."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val {min_val} cannot be greater than max_val {max_val}")
-    return activation(input, where(input <= min_val, min_val, where(input >= max_val, max_val, input)), inplace)
+    return activation(input, lambda x: where(x <= min_val, min_val, where(x >= max_val, max_val, x)), inplace)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
@@ -94,9 +94,11 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     return activation(input, hardtanh(input / 6 + 0.5, 0, 1), inplace)  # no gradient at x = +-3, as in PyTorch
 
 
-def activation(input: Tensor, out: Tensor, inplace: bool) -> Tensor:
-    """`out`, written into `input` when the caller asked for inplace=True."""
-    return input.copy_(out) if inplace else out
+def activation(input: Tensor, fn: Callable[[Tensor], Tensor], inplace: bool) -> Tensor:
+    """fn(input), written into `input` when the caller asked for inplace=True. In place, fn reads
+    the input's history (a node of its own), so overwriting the input leaves intact the graph
+    that computed the new value, as Tensor.relu_ does."""
+    return input.copy_(fn(input._history())) if inplace else fn(input)
 
 
 def softmax_dim(ndim: int, dim: int | None) -> int:
