@@ -25,7 +25,7 @@ from edugrad.graph import draw_graph, graph
 from edugrad.ops import DType
 from edugrad.random import Generator, default_generator, initial_seed, manual_seed, seed
 from edugrad.tensor import Tensor, where
-from edugrad import cuda, nn, optim, utils  # they build on everything above
+from edugrad import cuda, distributed, nn, optim, utils  # they build on everything above
 from edugrad.nn import functional as _functional
 
 # dtypes under PyTorch's names and aliases; the half-precision names exist and are refused when used
@@ -92,4 +92,4 @@ from edugrad.serialization import load, save  # noqa: E402
 
 __all__ = ["Tensor", "DType", "tensor", "no_grad", "enable_grad", "inference_mode", "is_grad_enabled", "get_backend",
            "set_backend", "manual_seed", "Generator", "seed", "initial_seed", "gradcheck", "GradcheckError", "draw_graph", "graph", "trace", "profile",
-           "detect_anomaly", "AnomalyError", "device", "nn", "optim", "cuda", "utils", "save", "load", "where"]
+           "detect_anomaly", "AnomalyError", "device", "nn", "optim", "cuda", "distributed", "utils", "save", "load", "where"]
