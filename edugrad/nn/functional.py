@@ -56,7 +56,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    return activation(input, input * input.sigmoid(), inplace)
+    return activation(input, lambda x: x * x.sigmoid(), inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -68,7 +68,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
-    return activation(input, input * softplus(input).tanh(), inplace)
+    return activation(input, lambda x: x * softplus(x).tanh(), inplace)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -91,7 +91,7 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    return activation(input, hardtanh(input / 6 + 0.5, 0, 1), inplace)  # no gradient at x = +-3, as in PyTorch
+    return activation(input, lambda x: hardtanh(x / 6 + 0.5, 0, 1), inplace)  # no gradient at x = +-3, as in PyTorch
 
 
 def activation(input: Tensor, fn: Callable[[Tensor], Tensor], inplace: bool) -> Tensor:
@@ -361,8 +361,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
-    out = input * 0 if p == 1 else where(rand(*input.shape) >= p, input * (1.0 / (1.0 - p)), 0.0)
-    return activation(input, out, inplace)
+    if p == 1:
+        return activation(input, lambda x: x * 0, inplace)
+    keep = rand(*input.shape) >= p
+    return activation(input, lambda x: where(keep, x * (1.0 / (1.0 - p)), 0.0), inplace)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
