@@ -86,8 +86,8 @@ def main(initial_state=None, path="netG.pth"):
     if initial_state is not None:
         netG.load_state_dict({k: torch.from_numpy(v) for k, v in initial_state["G"].items()})
         netD.load_state_dict({k: torch.from_numpy(v) for k, v in initial_state["D"].items()})
-    start = {"G": {k: p.detach().numpy().copy() for k, p in netG.named_parameters()},
-             "D": {k: p.detach().numpy().copy() for k, p in netD.named_parameters()}}
+    start = {name: {k: t.detach().numpy().copy() for k, t in [*net.named_parameters(), *net.named_buffers()]}
+             for name, net in (("G", netG), ("D", netD))}
     stds = [netG.main[0].weight.std().item(), netD.main[3].weight.mean().item()]
     print(netG)
     print(netD)
