@@ -141,5 +141,7 @@ class DType(Enum):
     def __repr__(self) -> str:
         return f"edugrad.{self.value}"
 
+    __str__ = __repr__  # print(x.dtype) shows edugrad.int64, as PyTorch's shows torch.int64
+
 
 Op = UnaryOps | BinaryOps | TernaryOps | IndexOps | ReduceOps | MovementOps | LoadOps | CastOps | ContractOps

@@ -194,3 +194,9 @@ def test_half_precision_is_refused_by_name(make) -> None:
 def test_compile_is_refused() -> None:
     with pytest.raises(NotImplementedError, match="edugrad has no compiler"):
         edugrad.compile(nn.Linear(2, 2))
+
+
+def test_dtype_prints_as_torch_does() -> None:
+    assert str(edugrad.ones(2, dtype=edugrad.long).dtype) == str(torch.ones(2, dtype=torch.long).dtype).replace(
+        "torch", "edugrad") == "edugrad.int64"
+    assert f"{edugrad.float32}" == "edugrad.float32"
