@@ -200,3 +200,13 @@ def test_dtype_prints_as_torch_does() -> None:
     assert str(edugrad.ones(2, dtype=edugrad.long).dtype) == str(torch.ones(2, dtype=torch.long).dtype).replace(
         "torch", "edugrad") == "edugrad.int64"
     assert f"{edugrad.float32}" == "edugrad.float32"
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_",
+                                  "kaiming_uniform_", "kaiming_normal_", "orthogonal_"])
+def test_init_schemes_take_a_generator_as_torch(name: str) -> None:
+    torch_init = getattr(torch.nn.init, name)
+    torch_init(torch.empty(3, 4), generator=torch.Generator().manual_seed(0))  # the same keyword in PyTorch
+    runs = [getattr(nn.init, name)(edugrad.empty(3, 4), generator=edugrad.Generator().manual_seed(0)).numpy()
+            for _ in range(2)]
+    np.testing.assert_array_equal(*runs)
