@@ -63,10 +63,33 @@ class Function:
             ctx.saved_versions = versions_to_check(ctx, parents)
         return out
 
+    @property
+    def next_functions(self) -> tuple[tuple[Function | AccumulateGrad | None, int], ...]:
+        """Each input's node, as PyTorch shows the graph (`loss.grad_fn.next_functions[0][0]`): the
+        Function that made it, AccumulateGrad for a leaf that requires grad, None for an input
+        that needs no gradient. The 0 is the output index; edugrad's Functions have one output."""
+        if self.released:
+            raise RuntimeError(f"{type(self).__name__}.next_functions: the graph was freed by backward; "
+                               f"call backward(retain_graph=True) to keep it")
+        return tuple((p._ctx if p._ctx is not None else AccumulateGrad(p) if p.requires_grad else None, 0)
+                     for p in self.parents)
+
     def release(self) -> None:
         """Drop the saved values and parents once backward has used them, freeing their memory."""
         self.__dict__.clear()
         self.released = True
+
+
+class AccumulateGrad:
+    """The node PyTorch shows for a leaf that requires grad: backward adds into `variable.grad`."""
+
+    next_functions: tuple[tuple[Function | AccumulateGrad | None, int], ...] = ()
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad for a leaf of shape {self.variable.shape}>"
 
 
 def topological_order(root: Tensor) -> list[Tensor]:

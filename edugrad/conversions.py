@@ -117,3 +117,9 @@ class Conversions:
 
     def bool(self: Tensor) -> Tensor:
         return self.to(DType.bool)
+
+    def half(self: Tensor) -> Tensor:
+        return self.to("float16")  # refused by to_dtype, naming the dtypes edugrad computes in
+
+    def bfloat16(self: Tensor) -> Tensor:
+        return self.to("bfloat16")

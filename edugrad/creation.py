@@ -17,15 +17,9 @@ from edugrad.backend import get_backend
 from edugrad.devices import device_of
 from edugrad.dtypes import DefaultDtype, default_float, promote, to_dtype
 from edugrad.ops import DType
+from edugrad.random import generator_of
 from edugrad.shapes import shape_arg
 from edugrad.tensor import Scalar, Tensor, where
-
-
-def manual_seed(seed: int) -> None:
-    """Restart the random stream: the same seed gives the same rand/randn/dropout values."""
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"manual_seed: seed must be an integer, got {seed!r}")
-    get_backend().seed(int(seed))
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -133,9 +127,10 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          generator: Any = None) -> Tensor:
-    """Uniform samples in [0, 1): the RANDOM primitive."""
+    """Uniform samples in [0, 1): the RANDOM primitive, or `generator`'s stream (edugrad/random.py)."""
     device_of(device, "rand")
-    out = Tensor.from_data(get_backend().random(shape_arg(size, "rand"))).to(to_dtype(dtype, "rand") or default_float())
+    samples = generator_of(generator, "rand").uniform(shape_arg(size, "rand"))
+    out = Tensor.from_data(samples).to(to_dtype(dtype, "rand") or default_float())
     return out.requires_grad_(requires_grad)
 
 
@@ -143,7 +138,7 @@ def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
           generator: Any = None) -> Tensor:
     """Standard normal samples, from two uniform ones by the Box-Muller transform."""
     shape = shape_arg(size, "randn")
-    u = rand(2, *shape, dtype=DType.float64)
+    u = rand(2, *shape, dtype=DType.float64, generator=generator)
     radius = (-2.0 * (1.0 - u[0]).log()).sqrt()  # 1 - u lies in (0, 1], so the log is finite
     out = radius * (2.0 * math.pi * u[1]).cos()
     return out.to(to_dtype(dtype, "randn") or default_float()).requires_grad_(requires_grad)
@@ -167,7 +162,7 @@ def randint(*args: Any, size: Any = None, dtype: Any = None, device: Any = None,
     if low >= high:
         raise RuntimeError(f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     shape = shape_arg(tuple(size) if isinstance(size, (tuple, list)) else (size,), "randint")
-    samples = (rand(*shape, dtype=DType.float64) * (high - low)).floor() + low
+    samples = (rand(*shape, dtype=DType.float64, generator=generator) * (high - low)).floor() + low
     return samples.to(to_dtype(dtype, "randint") or DType.int64)
 
 
@@ -175,7 +170,7 @@ def randperm(n: int, *, dtype: Any = None, device: Any = None, generator: Any = 
     """A random order of 0..n-1: the positions of n uniform samples when sorted."""
     if n < 0:
         raise RuntimeError(f"randperm: n must be non-negative, got {n}")
-    return rand(n).argsort().to(to_dtype(dtype, "randperm") or DType.int64)
+    return rand(n, generator=generator).argsort().to(to_dtype(dtype, "randperm") or DType.int64)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Tensor:
@@ -193,13 +188,15 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     if not replacement and num_samples > categories:
         raise RuntimeError(f"multinomial: cannot sample n_sample={num_samples} > prob_dist.size(-1)={categories} "
                            f"samples without replacement")
-    u = rand(host.shape[0], num_samples, dtype=DType.float64).numpy()
+    u = rand(host.shape[0], num_samples, dtype=DType.float64, generator=generator).numpy()
     if replacement:
         cumulative = np.cumsum(host, axis=-1)
         picks = np.stack([np.searchsorted(c, row * c[-1], side="right") for c, row in zip(cumulative, u)])
         picks = np.minimum(picks, categories - 1)
     else:
-        keys = np.log(host) - np.log(-np.log(rand(*host.shape, dtype=DType.float64).numpy() + 1e-300))
+        with np.errstate(divide="ignore"):  # log(0) = -inf: a category of probability 0 is never drawn
+            keys = np.log(host) - np.log(-np.log(rand(*host.shape, dtype=DType.float64, generator=generator).numpy()
+                                                 + 1e-300))
         picks = np.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
     out = Tensor(picks.astype(np.int64))
     return out.reshape(num_samples) if input.ndim == 1 else out

@@ -49,7 +49,7 @@ def to_dtype(dtype: Any, op: str, strict: bool = True) -> DType | None:
     name: str | None = None
     if isinstance(dtype, str):
         name = dtype.removeprefix("torch.").removeprefix("edugrad.")
-    elif dtype in (builtins.float, builtins.int, builtins.bool):
+    elif any(dtype is t for t in (builtins.float, builtins.int, builtins.bool)):  # not ==: np.dtype("int64") == int
         name = {builtins.float: "float32", builtins.int: "int64", builtins.bool: "bool"}[dtype]
     elif isinstance(dtype, (np.dtype, type)):
         try:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from edugrad import autograd
-from edugrad.backend import get_backend
 from edugrad.backend.base import TensorData
+from edugrad.random import generator_of
 
 if TYPE_CHECKING:
     from edugrad.tensor import Tensor
@@ -150,17 +150,18 @@ class InPlace:
     def lerp_(self: Tensor, end: Tensor, weight: TensorLike) -> Tensor:
         return self._inplace(lambda old: old.lerp(end, weight), "lerp_")
 
-    def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
         with autograd.no_grad():
-            return self._inplace(lambda old: old._random_like() * (b - a) + a, "uniform_")
+            return self._inplace(lambda old: old._random_like(generator) * (b - a) + a, "uniform_")
 
-    def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         from edugrad.creation import randn  # creation.py builds on Tensor, so it comes later
         with autograd.no_grad():
-            return self._inplace(lambda old: randn(*old.shape, dtype=old.dtype) * std + mean, "normal_")
+            return self._inplace(lambda old: randn(*old.shape, dtype=old.dtype, generator=generator) * std + mean,
+                                 "normal_")
 
-    def _random_like(self: Tensor) -> Tensor:
-        return self.from_data(get_backend().random(self.shape)).to(self.dtype)
+    def _random_like(self: Tensor, generator: Any = None) -> Tensor:
+        return self.from_data(generator_of(generator, "uniform_").uniform(self.shape)).to(self.dtype)
 
     def __iadd__(self: Tensor, other: TensorLike) -> Tensor:
         return self.add_(other)

@@ -538,13 +538,18 @@ class Tensor(InPlace, Indexing, Conversions):
         # The shape is known to be valid: skip Tensor.reshape's checks, this runs on every reduction.
         return Reshape.apply(out, shape=tuple(s for i, s in enumerate(self.shape) if i not in axes)) if axes else out
 
-    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-        # bools and int32 sum to int64, as in PyTorch, so counts and totals don't overflow
+    def sum(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None, *,
+            keepdims: bool = False) -> Tensor:
+        # bools and int32 sum to int64, as in PyTorch, so counts and totals don't overflow.
+        # keepdims: numpy's spelling, which PyTorch's reductions also accept.
+        keepdim = keepdim or keepdims
         dtype = to_dtype(dtype, "sum")
         x = self.to(dtype) if dtype else self.to(DType.int64) if self.dtype in (DType.bool, DType.int32) else self
         return x._reduce(Sum, dim, keepdim, "sum")
 
-    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def mean(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, dtype: Any = None, *,
+             keepdims: bool = False) -> Tensor:
+        keepdim = keepdim or keepdims
         if not self.dtype.is_float and to_dtype(dtype, "mean") is None:
             raise RuntimeError(f"mean: could not infer output dtype: input dtype must be a floating point "
                             f"type, got {self.dtype.value}; pass dtype= or call .float() first")
@@ -552,17 +557,18 @@ class Tensor(InPlace, Indexing, Conversions):
         count = math.prod(x.shape[a] for a in x._dims(dim, "mean"))
         return x.sum(dim, keepdim) / count
 
-    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
-        return self._reduce(Max, dim, keepdim, "amax")  # a NaN wins: the MAX primitive propagates it
+    def amax(self, dim: int | Sequence[int] | None = None, keepdim: bool = False, *, keepdims: bool = False) -> Tensor:
+        return self._reduce(Max, dim, keepdim or keepdims, "amax")  # a NaN wins: the MAX primitive propagates it
 
     def amin(self, dim: int | Sequence[int] | None = None, keepdim: bool = False) -> Tensor:
         if self.dtype == DType.bool:
             return self.logical_not()._reduce(Max, dim, keepdim, "amin").logical_not()
         return -((-self)._reduce(Max, dim, keepdim, "amin"))
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *, keepdims: bool = False) -> Any:
         """With no dim, the largest element; with dim, (values, indices) as in PyTorch, the gradient
         going to the one element the index names; with a tensor, the elementwise maximum."""
+        keepdim = keepdim or keepdims
         if isinstance(dim, Tensor):
             return self.maximum(dim)
         if dim is None:

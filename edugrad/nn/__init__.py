@@ -11,7 +11,7 @@ activation.py, loss.py and container.py the rest; functional.py the same operati
 init.py the weight initialisation schemes (`nn.init.kaiming_uniform_`, ...).
 """
 
-from edugrad.nn import functional, init, utils
+from edugrad.nn import functional, init, parallel, utils
 from edugrad.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Tanh
 from edugrad.nn.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from edugrad.nn.layers import (
@@ -30,9 +30,10 @@ from edugrad.nn.layers import (
 from edugrad.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from edugrad.nn.module import IncompatibleKeys, Module, Parameter
 from edugrad.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from edugrad.nn.parallel import DataParallel
 
 __all__ = [
-    "Module", "Parameter", "IncompatibleKeys", "functional", "init", "utils",
+    "Module", "Parameter", "IncompatibleKeys", "functional", "init", "utils", "parallel", "DataParallel",
     "Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Embedding", "Dropout",
     "Flatten", "Unflatten", "Identity", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",

@@ -8,7 +8,8 @@ promises:
 
 "In place" here means the tensor object keeps its identity (a model and an optimizer holding it
 see the new values) while its data is replaced (`Tensor.assign`), under no_grad so that no graph
-is recorded. The random numbers come from edugrad's generator (`edugrad.manual_seed`).
+is recorded. The random numbers come from edugrad's default generator (`edugrad.manual_seed`), or the
+`generator=` given, as in PyTorch.
 
 The schemes scale the spread of the weights by the layer's fan (see `_calculate_fan_in_and_fan_out`)
 so that activations and gradients keep roughly the same variance from layer to layer:
@@ -23,6 +24,7 @@ import numpy as np
 
 from edugrad.autograd import no_grad
 from edugrad.creation import eye, full, rand, randn
+from edugrad.random import Generator
 from edugrad.tensor import Tensor, where
 
 _LINEAR_GAINS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -89,20 +91,21 @@ def _check_std(op: str, std: float) -> None:
 
 
 # ------------------------------------------------------------ plain distributions and constants
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with samples from U(a, b)."""
     if not a <= b:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
-    return _fill(tensor, rand(*_shape_of(tensor, "uniform_")) * (b - a) + a)
+    return _fill(tensor, rand(*_shape_of(tensor, "uniform_"), generator=generator) * (b - a) + a)
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Fill with samples from N(mean, std^2)."""
     _check_std("normal_", std)
-    return _fill(tensor, randn(*_shape_of(tensor, "normal_")) * std + mean)
+    return _fill(tensor, randn(*_shape_of(tensor, "normal_"), generator=generator) * std + mean)
 
 
-def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0) -> Tensor:
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Generator | None = None) -> Tensor:
     """Fill with samples from N(mean, std^2) restricted to [a, b] (a and b are values, not multiples
     of std, as in PyTorch). Samples outside [a, b] are drawn again until none are left: the same
     distribution PyTorch's inverse-CDF method gives, though not the same numbers."""
@@ -113,10 +116,10 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     if inside < 1e-6:  # redrawing would take millions of rounds
         raise ValueError(f"trunc_normal_: [{a}, {b}] holds a fraction {inside:.3g} of N({mean}, {std}^2); "
                          f"choose bounds nearer the mean")
-    values = randn(*_shape_of(tensor, "trunc_normal_")) * std + mean
+    values = randn(*_shape_of(tensor, "trunc_normal_"), generator=generator) * std + mean
     outside = (values < a) | (values > b)
     while outside.any().item():
-        values = where(outside, randn(*tensor.shape) * std + mean, values)
+        values = where(outside, randn(*tensor.shape, generator=generator) * std + mean, values)
         outside = (values < a) | (values > b)
     return _fill(tensor, values)
 
@@ -148,22 +151,22 @@ def eye_(tensor: Tensor) -> Tensor:
 
 
 # ------------------------------------------------------------ schemes scaled by the fans
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot & Bengio: U(-bound, bound), bound = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out)) if fan_in + fan_out else 0.0
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot & Bengio: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out)) if fan_in + fan_out else 0.0
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator: Generator | None = None) -> Tensor:
     """He et al.: U(-bound, bound), bound = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a).
     With a=sqrt(5), PyTorch's default for Linear and Conv weights, bound = 1 / sqrt(fan_in).
     A tensor with no elements is left as it is (PyTorch warns)."""
@@ -171,18 +174,19 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
     bound = math.sqrt(3.0) * std  # U(-b, b) has standard deviation b / sqrt(3)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: Generator | None = None) -> Tensor:
     """He et al.: N(0, std^2), std = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a)."""
     if 0 in _shape_of(tensor, "kaiming_normal_"):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_calculate_correct_fan(tensor, mode))
-    return normal_(tensor, 0.0, std)
+    return normal_(tensor, 0.0, std, generator)
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Saxe et al.: a (semi-)orthogonal matrix times gain; a tensor of more than 2 dims is treated as
     (shape[0], the rest flattened). Its rows (or columns, whichever are fewer) are orthonormal, so
     the layer preserves the norm of what it passes on."""
@@ -191,7 +195,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if tensor.numel() == 0:
         return tensor
     rows, cols = tensor.shape[0], tensor.numel() // tensor.shape[0]
-    sample = randn(rows, cols).numpy().astype(np.float64)
+    sample = randn(rows, cols, generator=generator).numpy().astype(np.float64)
     # QR of the taller orientation; scaling Q's columns by the signs of R's diagonal makes the result
     # uniformly distributed over orthogonal matrices (as PyTorch does), not biased by the QR routine.
     q, r = np.linalg.qr(sample.T if rows < cols else sample)

@@ -17,6 +17,8 @@ import numpy as np
 
 from edugrad.autograd import no_grad
 from edugrad.creation import zeros_like
+from edugrad.dtypes import to_dtype
+from edugrad.ops import DType
 from edugrad.tensor import Tensor
 
 
@@ -272,6 +274,33 @@ class Module:
             if param.grad is not None:
                 param.grad = None if set_to_none else zeros_like(param.grad)
 
+    # ------------------------------------------------------------ devices and dtypes
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move and/or cast every parameter and buffer, with what `Tensor.to` accepts (a device, a
+        dtype, both, or a tensor); returns self. As in PyTorch, a dtype applies to floating-point
+        tensors only (an integer buffer such as BatchNorm's step count keeps its type). The tensors
+        keep their identity, only their data changes, so an optimizer made before `.to` still
+        holds this model's parameters."""
+        for module in self.modules():
+            for registry in (module._parameters, module._buffers):
+                for tensor in registry.values():
+                    if tensor is None:
+                        continue
+                    if tensor.dtype.is_float:
+                        moved = tensor.data.to(*args, **kwargs)
+                    else:  # only the device part applies
+                        moved = tensor.data.to(*[a for a in args if to_dtype(a, "to", strict=False) is None
+                                                 and not isinstance(a, Tensor)], device=kwargs.get("device"))
+                    if moved.storage is not tensor.storage:
+                        tensor.data = moved
+        return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Module:
+        return self.to(device or "cuda")
+
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for param in self.parameters():
             param.requires_grad_(requires_grad)
@@ -363,3 +392,13 @@ class Module:
             stack.append(f"{indent})")
             stack.extend((f"({name}): ", child, depth + 1) for name, child in reversed(children))
         return "\n".join(lines)
+
+    # Shorthand casts. Last in the class: inside the class body their names hide the builtins.
+    def float(self) -> Module:
+        return self.to(DType.float32)
+
+    def double(self) -> Module:
+        return self.to(DType.float64)
+
+    def half(self) -> Module:
+        return self.to("float16")  # refused by to_dtype, naming the dtypes edugrad computes in

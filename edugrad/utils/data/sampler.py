@@ -3,9 +3,10 @@
 Randomness. PyTorch's RandomSampler draws a fresh seed from torch's global generator at every
 pass when given no ``generator``; here the seed comes from edugrad's random stream (the backend's
 RANDOM op), so ``edugrad.manual_seed(0)`` makes shuffling reproducible, as ``torch.manual_seed(0)``
-does in PyTorch. The permutation itself is numpy's, so the orders differ from PyTorch's. edugrad
-has no Generator class of its own; ``generator=`` takes a ``numpy.random.Generator`` (its state
-advances from pass to pass) or any object with ``initial_seed()``, such as ``torch.Generator``.
+does in PyTorch. The permutation itself is numpy's, so the orders differ from PyTorch's.
+``generator=`` takes an ``edugrad.Generator`` or any object with ``initial_seed()``, such as
+``torch.Generator`` (the sampler seeds its own stream from it once), or a
+``numpy.random.Generator`` (used as it is, its state advancing from pass to pass).
 """
 
 from __future__ import annotations
