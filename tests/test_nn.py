@@ -358,7 +358,9 @@ def test_state_dict_keys_match_torch() -> None:
 def test_whole_network_matches_torch_and_loads_its_state_dict() -> None:
     ours, theirs = Net(), TorchNet()
     ours.load_state_dict(theirs.state_dict())  # torch tensors go in through np.asarray
-    compare_module(ours, theirs, randn(2, 1, 6, 6), passes=2)
+    # conv, batch norm and linear layers in a row: float32 sums in another order (the pure-Python
+    # backend's matmul) differ by a few 1e-5 at the weight of the first layer
+    compare_module(ours, theirs, randn(2, 1, 6, 6), passes=2, atol=5e-5)
     compare_module(ours, theirs, randn(2, 1, 6, 6), train=False)
 
 
