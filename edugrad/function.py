@@ -99,8 +99,11 @@ class Relu(Function):
         return self.out
 
     def backward(self, grad: TensorData) -> TensorData:
-        positive = zeros_like(self.out).binary(BinaryOps.CMPLT, self.out)
-        return positive.where(grad, zeros_like(grad))
+        # A multiply by the 0/1 mask rather than WHERE: numpy's where branches on every element,
+        # and on a mask as random as relu's took ~6x as long as a multiply. The one difference:
+        # an inf or nan gradient reaching a unit whose input was <= 0 gives nan (0 * inf), not 0.
+        positive = zeros_like(self.out).binary(BinaryOps.CMPLT, self.out).cast(grad.dtype)
+        return grad.binary(BinaryOps.MUL, positive)
 
 
 class Sigmoid(Function):

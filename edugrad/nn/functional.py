@@ -247,6 +247,27 @@ def pool_windows(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
     return Window.apply(x, kernel=kernel, stride=strides, dilation=dil)
 
 
+def pool_tiles(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> Tensor | None:
+    """(..., H, W) -> (..., H', kh, W', kw) when the windows tile the input (stride = kernel, no
+    padding or dilation: LeNet's 2x2 pooling), else None. A RESHAPE (a view) then stands in for
+    WINDOW, so backward only reshapes the gradient back, where WINDOW's backward copies it into
+    a fold; and the reduction and its backward read the input in its own contiguous order."""
+    if input.ndim not in (3, 4) or isinstance(kernel_size, bool):
+        return None
+    kh, kw = int_tuple(kernel_size, 2, "kernel_size", "max_pool2d", 1)
+    strides = (kh, kw) if stride is None or stride == [] else int_tuple(stride, 2, "stride", "max_pool2d", 1)
+    if (strides != (kh, kw) or int_tuple(padding, 2, "padding", "max_pool2d", 0) != (0, 0)
+            or int_tuple(dilation, 2, "dilation", "max_pool2d", 1) != (1, 1)):
+        return None
+    height, width = input.shape[-2], input.shape[-1]
+    if height < kh or width < kw:
+        return None  # pool_windows says what is wrong
+    rows, columns = height // kh, width // kw
+    if (rows * kh, columns * kw) != (height, width):  # the last partial window is left out
+        input = input[..., :rows * kh, :columns * kw]
+    return input.reshape(*input.shape[:-2], rows, kh, columns, kw)
+
+
 def kernel_axes_first(windows: Tensor) -> Tensor:
     """(..., H', W', kh, kw) -> (kh, kw, ..., H', W'), a view. Reducing over the leading kernel
     axes keeps every array in the reduction and its backward in long rows of H'*W' elements."""
@@ -259,6 +280,9 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """The largest value of each window: WINDOW (a view) then a MAX reduce over it."""
     if ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not implemented in edugrad")
+    tiles = pool_tiles(input, kernel_size, stride, padding, dilation)
+    if tiles is not None:
+        return tiles.amax((-3, -1))
     windows = pool_windows(input, kernel_size, stride, padding, dilation, -math.inf, "max_pool2d")
     return kernel_axes_first(windows).amax((0, 1))
 
