@@ -72,6 +72,8 @@ BINARY: dict[BinaryOps, np.ufunc] = {
 REDUCE: dict[ReduceOps, Callable[..., np.ndarray]] = {ReduceOps.SUM: np.sum, ReduceOps.MAX: np.max}
 ELEMENTWISE: dict[ReduceOps, np.ufunc] = {ReduceOps.SUM: np.add, ReduceOps.MAX: np.maximum}
 
+CONSTANTS: dict[tuple[object, ...], NumpyData] = {}  # NumpyData.const's made constants, by value, shape, dtype
+
 
 class NumpyData(TensorData):
     """A numpy array. Not copied on the way in from another op: TensorData is never mutated."""
@@ -86,11 +88,21 @@ class NumpyData(TensorData):
 
     @classmethod
     def const(cls, value: float | int | bool, shape: Shape, dtype: DType) -> NumpyData:
+        # Every scalar in `x * 2` and every zeros_like in a backward is a CONST, and building one
+        # cost as much as the op it feeds on small tensors; TensorData is never mutated, so equal
+        # constants can be one object. The key keeps 0.0 and -0.0 apart (they compare equal).
+        key = (value, repr(value) if value == 0 else None, shape, dtype)
+        cached = CONSTANTS.get(key)
+        if cached is not None:
+            return cached
         # A zero-stride view of one element: a constant of any shape costs one element of memory.
         numpy_dtype = NUMPY_DTYPES[dtype]
         out = np.ndarray(shape, numpy_dtype, np.array(value, numpy_dtype), 0, (0,) * len(shape))
         out.setflags(write=False)
-        return cls(out)
+        if len(CONSTANTS) >= 4096:  # shapes come and go: keep the table small
+            CONSTANTS.clear()
+        CONSTANTS[key] = made = cls(out)
+        return made
 
     @classmethod
     def random(cls, shape: Shape) -> NumpyData:
