@@ -252,8 +252,8 @@ def pool_tiles(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilat
     padding or dilation: LeNet's 2x2 pooling), else None. A RESHAPE (a view) then stands in for
     WINDOW, so backward only reshapes the gradient back, where WINDOW's backward copies it into
     a fold; and the reduction and its backward read the input in its own contiguous order."""
-    if input.ndim not in (3, 4) or isinstance(kernel_size, bool):
-        return None
+    if input.ndim not in (3, 4):
+        return None  # pool_windows says what is wrong
     kh, kw = int_tuple(kernel_size, 2, "kernel_size", "max_pool2d", 1)
     strides = (kh, kw) if stride is None or stride == [] else int_tuple(stride, 2, "stride", "max_pool2d", 1)
     if (strides != (kh, kw) or int_tuple(padding, 2, "padding", "max_pool2d", 0) != (0, 0)
@@ -277,7 +277,8 @@ def kernel_axes_first(windows: Tensor) -> Tensor:
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """The largest value of each window: WINDOW (a view) then a MAX reduce over it."""
+    """The largest value of each window: WINDOW (a view), or RESHAPE where the windows tile the
+    input (`pool_tiles`), then a MAX reduce over it."""
     if ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not implemented in edugrad")
     tiles = pool_tiles(input, kernel_size, stride, padding, dilation)
