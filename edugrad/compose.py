@@ -77,11 +77,11 @@ def transpose_last(x: TensorData) -> TensorData:
 
 
 def im2col(windows: TensorData) -> TensorData:
-    """(N, groups, C/groups, H', W', kh, kw) windows -> (groups, N*H'*W', C/groups*kh*kw) columns:
-    one row per output pixel holding every input value its kernel sees."""
+    """(N, groups, C/groups, H', W', kh, kw) windows -> (groups, C/groups*kh*kw, N*H'*W') columns:
+    one column per output pixel holding every input value its kernel sees."""
     n, g, group_channels, out_h, out_w, kh, kw = windows.shape
-    rows = windows.permute((1, 0, 3, 4, 2, 5, 6))  # (groups, N, H', W', C/groups, kh, kw)
-    return rows.reshape((g, n * out_h * out_w, group_channels * kh * kw))
+    rows = windows.permute((1, 2, 5, 6, 0, 3, 4))  # (groups, C/groups, kh, kw, N, H', W')
+    return rows.reshape((g, group_channels * kh * kw, n * out_h * out_w))
 
 
 def polynomial(x: TensorData, coefficients: Sequence[float]) -> TensorData:

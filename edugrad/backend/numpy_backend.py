@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import itertools
+import sys
 import warnings
 from typing import Callable
 
@@ -15,6 +17,30 @@ from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 # log(0) = -inf, 1/0 = inf and 0/0 = nan are the contract's answers (as in IEEE and PyTorch), not
 # mistakes to warn about. Filtering here costs nothing per op, unlike np.errstate around each call.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
+
+
+def keep_freed_arrays_in_the_heap() -> None:
+    """Let glibc's malloc reuse the memory of freed arrays instead of handing it back to the system.
+
+    By default glibc takes every allocation above ~128 kB to ~32 MB (the threshold adapts) from
+    mmap, and gives it back on free; the kernel then zero-fills each page on its first touch. An
+    op on a fresh 4 MB array paid for 1,024 page faults, as much as the arithmetic itself: with the
+    heap kept, the GPT and CNN training steps took ~25-30% less CPU time. Memory freed stays with
+    the process up to M_TRIM_THRESHOLD (128 MB) beyond what it uses. Other C libraries are left
+    as they are."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # musl and other libcs have no mallopt
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    mallopt(m_mmap_threshold, 32 * 2**20)  # the largest glibc accepts
+    mallopt(m_trim_threshold, 128 * 2**20)
+
+
+keep_freed_arrays_in_the_heap()
 
 NUMPY_DTYPES: dict[DType, np.dtype] = {dtype: np.dtype(dtype.value) for dtype in DType}
 EDUGRAD_DTYPES: dict[np.dtype, DType] = {v: k for k, v in NUMPY_DTYPES.items()}
@@ -46,6 +72,8 @@ BINARY: dict[BinaryOps, np.ufunc] = {
 REDUCE: dict[ReduceOps, Callable[..., np.ndarray]] = {ReduceOps.SUM: np.sum, ReduceOps.MAX: np.max}
 ELEMENTWISE: dict[ReduceOps, np.ufunc] = {ReduceOps.SUM: np.add, ReduceOps.MAX: np.maximum}
 
+CONSTANTS: dict[tuple[object, ...], NumpyData] = {}  # NumpyData.const's made constants, by value, shape, dtype
+
 
 class NumpyData(TensorData):
     """A numpy array. Not copied on the way in from another op: TensorData is never mutated."""
@@ -60,11 +88,21 @@ class NumpyData(TensorData):
 
     @classmethod
     def const(cls, value: float | int | bool, shape: Shape, dtype: DType) -> NumpyData:
+        # Every scalar in `x * 2` and every zeros_like in a backward is a CONST, and building one
+        # cost as much as the op it feeds on small tensors; TensorData is never mutated, so equal
+        # constants can be one object. The key keeps 0.0 and -0.0 apart (they compare equal).
+        key = (value, repr(value) if value == 0 else None, shape, dtype)
+        cached = CONSTANTS.get(key)
+        if cached is not None:
+            return cached
         # A zero-stride view of one element: a constant of any shape costs one element of memory.
         numpy_dtype = NUMPY_DTYPES[dtype]
         out = np.ndarray(shape, numpy_dtype, np.array(value, numpy_dtype), 0, (0,) * len(shape))
         out.setflags(write=False)
-        return cls(out)
+        if len(CONSTANTS) >= 4096:  # shapes come and go: keep the table small
+            CONSTANTS.clear()
+        CONSTANTS[key] = made = cls(out)
+        return made
 
     @classmethod
     def random(cls, shape: Shape) -> NumpyData:

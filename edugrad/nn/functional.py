@@ -247,6 +247,27 @@ def pool_windows(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
     return Window.apply(x, kernel=kernel, stride=strides, dilation=dil)
 
 
+def pool_tiles(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> Tensor | None:
+    """(..., H, W) -> (..., H', kh, W', kw) when the windows tile the input (stride = kernel, no
+    padding or dilation: LeNet's 2x2 pooling), else None. A RESHAPE (a view) then stands in for
+    WINDOW, so backward only reshapes the gradient back, where WINDOW's backward copies it into
+    a fold; and the reduction and its backward read the input in its own contiguous order."""
+    if input.ndim not in (3, 4):
+        return None  # pool_windows says what is wrong
+    kh, kw = int_tuple(kernel_size, 2, "kernel_size", "max_pool2d", 1)
+    strides = (kh, kw) if stride is None or stride == [] else int_tuple(stride, 2, "stride", "max_pool2d", 1)
+    if (strides != (kh, kw) or int_tuple(padding, 2, "padding", "max_pool2d", 0) != (0, 0)
+            or int_tuple(dilation, 2, "dilation", "max_pool2d", 1) != (1, 1)):
+        return None
+    height, width = input.shape[-2], input.shape[-1]
+    if height < kh or width < kw:
+        return None  # pool_windows says what is wrong
+    rows, columns = height // kh, width // kw
+    if (rows * kh, columns * kw) != (height, width):  # the last partial window is left out
+        input = input[..., :rows * kh, :columns * kw]
+    return input.reshape(*input.shape[:-2], rows, kh, columns, kw)
+
+
 def kernel_axes_first(windows: Tensor) -> Tensor:
     """(..., H', W', kh, kw) -> (kh, kw, ..., H', W'), a view. Reducing over the leading kernel
     axes keeps every array in the reduction and its backward in long rows of H'*W' elements."""
@@ -256,9 +277,13 @@ def kernel_axes_first(windows: Tensor) -> Tensor:
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """The largest value of each window: WINDOW (a view) then a MAX reduce over it."""
+    """The largest value of each window: WINDOW (a view), or RESHAPE where the windows tile the
+    input (`pool_tiles`), then a MAX reduce over it."""
     if ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not implemented in edugrad")
+    tiles = pool_tiles(input, kernel_size, stride, padding, dilation)
+    if tiles is not None:
+        return tiles.amax((-3, -1))
     windows = pool_windows(input, kernel_size, stride, padding, dilation, -math.inf, "max_pool2d")
     return kernel_axes_first(windows).amax((0, 1))
 
@@ -422,8 +447,11 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.transpose(-2, -1)) * scale
     if is_causal:
-        causal = Tensor(np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool)))
-        scores = where(causal, scores, -math.inf)
+        # -inf added above the diagonal (as PyTorch's reference math does) rather than where():
+        # the add's backward passes the gradient straight through (softmax already gave the
+        # future weight 0), and numpy runs WHERE's per-element branch ~6x slower than an add.
+        future = np.triu(np.full((query.shape[-2], key.shape[-2]), -math.inf, dtype=np.float32), 1)
+        scores = scores + Tensor(future).to(scores.dtype)
     if attn_mask is not None:
         scores = where(attn_mask, scores, -math.inf) if attn_mask.dtype == DType.bool else scores + attn_mask
         # a query whose keys are all masked gets a zero output, as in PyTorch, not softmax's 0/0 = nan
