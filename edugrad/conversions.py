@@ -93,6 +93,9 @@ class Conversions:
             return f"edugrad.{self.dtype.value}"
         return self.to(dtype)
 
+    def is_floating_point(self: Tensor) -> bool:
+        return self.dtype.is_float
+
     def type_as(self: Tensor, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 

@@ -9,6 +9,7 @@ composed from those and the Tensor's ops.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,6 +21,16 @@ from edugrad.ops import DType
 from edugrad.random import generator_of
 from edugrad.shapes import shape_arg
 from edugrad.tensor import Scalar, Tensor, where
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows): a generous bound
+        return 2 ** 40
+
+
+_MEMORY_BYTES = _physical_memory()
 
 
 def set_default_dtype(dtype: Any) -> None:
@@ -53,28 +64,36 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def full(size: Any, fill_value: Scalar, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    shape = shape_arg(tuple(size) if isinstance(size, (tuple, list)) else (size,), "full")
-    if -1 in shape:
-        raise ValueError(f"full: sizes must be non-negative, got {shape}")
+    shape = _sizes(tuple(size) if isinstance(size, (tuple, list)) else (size,), "full")
     resolved = to_dtype(dtype, "full") or (DType.bool if isinstance(fill_value, bool) else DType.int64
                                            if isinstance(fill_value, int) else default_float())
     device_of(device, "full")
-    if math.prod(shape) > 2 ** 40:
-        raise RuntimeError(f"full: a tensor of shape {shape} would hold {math.prod(shape)} elements, "
-                           f"more than this machine's memory")
+    # CONST is lazy (one value, broadcast), so a huge size would only fail, or run for hours, later
+    nbytes = math.prod(shape) * np.dtype(resolved.value).itemsize
+    if nbytes > _MEMORY_BYTES:
+        raise RuntimeError(f"full: a tensor of shape {shape} would take {nbytes} bytes, "
+                           f"more than this machine's memory ({_MEMORY_BYTES} bytes)")
     return Tensor.from_data(get_backend().const(fill_value, shape, resolved)).requires_grad_(requires_grad)
 
 
+def _sizes(size: tuple[Any, ...], op: str) -> tuple[int, ...]:
+    """The sizes of a new tensor, refused by the name of the function the user called."""
+    shape = shape_arg(size, op)
+    if -1 in shape:
+        raise ValueError(f"{op}: sizes must be non-negative, got {shape}")
+    return shape
+
+
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return full(shape_arg(size, "zeros"), 0.0, dtype=dtype or default_float(), device=device, requires_grad=requires_grad)
+    return full(_sizes(size, "zeros"), 0.0, dtype=to_dtype(dtype, "zeros") or default_float(), device=device, requires_grad=requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return full(shape_arg(size, "ones"), 1.0, dtype=dtype or default_float(), device=device, requires_grad=requires_grad)
+    return full(_sizes(size, "ones"), 1.0, dtype=to_dtype(dtype, "ones") or default_float(), device=device, requires_grad=requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return full(_sizes(size, "empty"), 0.0, dtype=to_dtype(dtype, "empty") or default_float(), device=device, requires_grad=requires_grad)
 
 
 def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -100,6 +119,8 @@ def arange(start: float, end: float | None = None, step: float = 1, *, dtype: An
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not all(math.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: start={start}, end={end}, step={step} (must be finite)")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
@@ -129,19 +150,26 @@ def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
          generator: Any = None) -> Tensor:
     """Uniform samples in [0, 1): the RANDOM primitive, or `generator`'s stream (edugrad/random.py)."""
     device_of(device, "rand")
-    samples = generator_of(generator, "rand").uniform(shape_arg(size, "rand"))
-    out = Tensor.from_data(samples).to(to_dtype(dtype, "rand") or default_float())
+    samples = generator_of(generator, "rand").uniform(_sizes(size, "rand"))
+    out = Tensor.from_data(samples).to(_float_dtype(dtype, "rand"))
     return out.requires_grad_(requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           generator: Any = None) -> Tensor:
     """Standard normal samples, from two uniform ones by the Box-Muller transform."""
-    shape = shape_arg(size, "randn")
+    shape = _sizes(size, "randn")
     u = rand(2, *shape, dtype=DType.float64, generator=generator)
     radius = (-2.0 * (1.0 - u[0]).log()).sqrt()  # 1 - u lies in (0, 1], so the log is finite
     out = radius * (2.0 * math.pi * u[1]).cos()
-    return out.to(to_dtype(dtype, "randn") or default_float()).requires_grad_(requires_grad)
+    return out.to(_float_dtype(dtype, "randn")).requires_grad_(requires_grad)
+
+
+def _float_dtype(dtype: Any, op: str) -> DType:
+    resolved = to_dtype(dtype, op) or default_float()
+    if not resolved.is_float:
+        raise TypeError(f"{op}: samples are floating-point; dtype {resolved.value} is not (use randint for integers)")
+    return resolved
 
 
 def rand_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -177,6 +205,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
     """Draw class indices with the probabilities in each row of `input` (weights need not sum to 1).
     With replacement: invert the cumulative distribution at uniform samples. Without: the
     Gumbel-top-k trick, the k largest of log(p) - log(-log(u))."""
+    if not isinstance(num_samples, int) or num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample={num_samples!r} samples; expected an integer >= 1")
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {input.shape}")
     weights = input.detach().reshape(-1, input.shape[-1]).to(DType.float64)

@@ -50,7 +50,7 @@ def to_dtype(dtype: Any, op: str, strict: bool = True) -> DType | None:
     if isinstance(dtype, str):
         name = dtype.removeprefix("torch.").removeprefix("edugrad.")
     elif any(dtype is t for t in (builtins.float, builtins.int, builtins.bool)):  # not ==: np.dtype("int64") == int
-        name = {builtins.float: "float32", builtins.int: "int64", builtins.bool: "bool"}[dtype]
+        name = {builtins.float: "float64", builtins.int: "int64", builtins.bool: "bool"}[dtype]  # float is float64, as in PyTorch
     elif isinstance(dtype, (np.dtype, type)):
         try:
             name = np.dtype(dtype).name
@@ -92,7 +92,7 @@ def to_host_array(data: Any, dtype: DType | None) -> np.ndarray:
         raise TypeError(f"Tensor: unsupported element type {array.dtype} (expected numbers or bools)")
     if dtype is None:
         dtype = DType.int32 if array.dtype == np.int32 else HOST_KINDS[array.dtype.kind]
-        if dtype == DType.float32 and array.dtype == np.float64 and isinstance(data, np.ndarray):
+        if dtype == DType.float32 and array.dtype == np.float64 and isinstance(data, (np.ndarray, np.generic)):
             dtype = DType.float64  # a float64 numpy array stays float64, as torch.from_numpy and torch.tensor do
         elif dtype == DType.float32:
             dtype = default_float()
@@ -102,6 +102,12 @@ def to_host_array(data: Any, dtype: DType | None) -> np.ndarray:
         if low < info.min or high > info.max:
             raise OverflowError(f"Tensor: value {high if high > info.max else low} is out of range for "
                                 f"{dtype.value} (from {info.min} to {info.max})")
+    if not dtype.is_float and dtype != DType.bool and array.size and array.dtype.kind == "f":
+        info = np.iinfo(dtype.value)
+        bad = ~np.isfinite(array) | (array <= info.min - 1.0) | (array >= info.max + 1.0)
+        if bad.any():
+            raise OverflowError(f"Tensor: value {array[bad].flat[0]} cannot be converted to {dtype.value} "
+                                f"without overflow")
     return array.astype(dtype.value, copy=False)
 
 

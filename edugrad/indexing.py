@@ -115,6 +115,8 @@ def expand_masks(x: Tensor, items: list[Any]) -> list[Any]:
     dim = 0
     for item in items:
         if is_tensor(item) and item.dtype == DType.bool:
+            if item.ndim == 0:
+                raise IndexError("index: a 0-d bool mask is not supported; index with a 1-d mask of the dim's size")
             covered = x.shape[dim:dim + item.ndim]
             if item.shape != covered:
                 raise IndexError(f"index: the shape of the mask {item.shape} does not match the shape "
@@ -234,6 +236,7 @@ class Indexing:
         d = self._dim(dim, "index_select")
         if index.ndim > 1:
             raise IndexError(f"index_select: index must be 1-D, got shape {index.shape}")
+        check_index(index, self.shape[d] if self.ndim else 1, "index_select", negative_ok=False)  # as PyTorch
         return self[(slice(None),) * d + (index.reshape(-1),)]
 
     def masked_select(self: Tensor, mask: Tensor) -> Tensor:
@@ -306,7 +309,10 @@ class Indexing:
         if isinstance(split_size_or_sections, int):
             if split_size_or_sections <= 0:
                 raise RuntimeError(f"split: split_size must be positive, got {split_size_or_sections}")
-            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+            # an empty dim still splits into one empty part, as in PyTorch
+            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)] or [0]
+        elif not isinstance(split_size_or_sections, (list, tuple)):
+            raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, got {split_size_or_sections!r}")
         else:
             sizes = list(split_size_or_sections)
             if any(s < 0 for s in sizes) or sum(sizes) != n:
@@ -320,8 +326,11 @@ class Indexing:
     def chunk(self: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
         if not isinstance(chunks, int) or chunks <= 0:
             raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
-        n = self.shape[self._dim(dim, "chunk")]
-        return self.split(max(math.ceil(n / chunks), 1), dim)
+        d = self._dim(dim, "chunk")
+        n = self.shape[d]
+        if n == 0:  # as in PyTorch: `chunks` empty parts
+            return [self.narrow(d, 0, 0) for _ in range(chunks)]
+        return self.split(math.ceil(n / chunks), dim)
 
     def unbind(self: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
         d = self._dim(dim, "unbind")

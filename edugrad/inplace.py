@@ -44,6 +44,23 @@ class InPlace:
     storage: Storage
     # the tensor this is a view of, how to read the view from it, and how to write a new view back
     _base: tuple[Tensor, Callable[[Tensor], Tensor], Callable[[Tensor, Tensor], Tensor]] | None
+    _grad: Tensor | None
+
+    @property
+    def grad(self: Tensor) -> Tensor | None:
+        """The gradient that backward() accumulated (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self: Tensor, value: Tensor | None) -> None:
+        """As in PyTorch, an assigned gradient must be None or a tensor of this tensor's shape and dtype."""
+        if value is not None:
+            if not isinstance(value, InPlace):  # every Tensor is one
+                raise TypeError(f"grad: assigned grad expected to be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise RuntimeError(f"grad: attempting to assign a gradient of shape {value.shape} and dtype "
+                                   f"{value.dtype.value} to a tensor of shape {self.shape} and dtype {self.dtype.value}")
+        self._grad = value
 
     @property
     def data(self: Tensor) -> Tensor:

@@ -138,6 +138,7 @@ class DType(Enum):
     def is_float(self) -> builtins.bool:  # plain `bool` here would name the member DType.bool
         return self in (DType.float32, DType.float64)
 
+    is_floating_point = is_float  # PyTorch's name
     def __repr__(self) -> str:
         return f"edugrad.{self.value}"
 

@@ -37,7 +37,7 @@ TensorLike = Union["Tensor", Scalar]
 class Tensor(InPlace, Indexing, Conversions):
     """An n-dimensional array that remembers how it was made, so gradients can flow back."""
 
-    __slots__ = ("storage", "requires_grad", "grad", "_ctx", "label", "_base", "__weakref__")
+    __slots__ = ("storage", "requires_grad", "_grad", "_ctx", "label", "_base", "__weakref__")
     requires_grad: bool
     __array_ufunc__ = None  # numpy defers `array + tensor` and `np.float64(2) * tensor` to Tensor.__radd__, ...
 
@@ -52,7 +52,7 @@ class Tensor(InPlace, Indexing, Conversions):
             data = data.cast(dtype)
         device_of(device, "Tensor")  # refuses a device this backend cannot reach
         self.storage = Storage(data)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._ctx: autograd.Function | None = None
         self.label: str | None = label
         self._base = None  # the tensor this is a view of: see InPlace._inplace
@@ -65,7 +65,7 @@ class Tensor(InPlace, Indexing, Conversions):
         """Wrap backend data without checks: the fast path every Function result takes. Always a plain
         Tensor, never a subclass: an op on a Parameter gives a Tensor, as in PyTorch."""
         t = object.__new__(Tensor)
-        t.storage, t.requires_grad, t.grad, t._ctx, t.label, t._base = Storage(data), requires_grad, None, None, None, None
+        t.storage, t.requires_grad, t._grad, t._ctx, t.label, t._base = Storage(data), requires_grad, None, None, None, None
         return t
 
     # ------------------------------------------------------------ properties and conversions
@@ -207,6 +207,8 @@ class Tensor(InPlace, Indexing, Conversions):
                 x, y = x._broadcast_to(shape), y._broadcast_to(shape)
         elif isinstance(other, (int, float, bool, np.number)):
             other = other.item() if isinstance(other, np.number) else other
+            if isinstance(other, int) and not -2 ** 63 <= other < 2 ** 63:
+                raise OverflowError(f"{op}: the number {other} does not fit in int64")
             x = self
             if not x.dtype.is_float:
                 if isinstance(other, float):
@@ -233,9 +235,7 @@ class Tensor(InPlace, Indexing, Conversions):
         return Add.apply(*self._operands(other if alpha == 1 else other * alpha, "add"))
 
     def sub(self, other: TensorLike, alpha: Scalar = 1) -> Tensor:
-        if self.dtype == DType.bool and (other is True or other is False or getattr(other, "dtype", None) == DType.bool):
-            raise RuntimeError("sub: subtraction of two bool tensors is not supported; use the ^ or "
-                            "logical_xor() operator instead")
+        self._no_bool_sub(other)
         return Sub.apply(*self._operands(other if alpha == 1 else other * alpha, "sub"))
 
     def mul(self, other: TensorLike) -> Tensor:
@@ -258,6 +258,8 @@ class Tensor(InPlace, Indexing, Conversions):
 
     def _nonzero_divisor(self, y: Tensor, op: str) -> tuple[Tensor, Tensor]:
         """(self, y), after refusing an integer division by zero, as PyTorch does."""
+        if self.dtype == DType.bool:
+            raise TypeError(f"{op}: not implemented for bool tensors")
         if not self.dtype.is_float and (y == 0).any().item():
             raise RuntimeError(f"{op}: ZeroDivisionError (integer division by zero)")
         return self, y
@@ -265,7 +267,13 @@ class Tensor(InPlace, Indexing, Conversions):
     def __radd__(self, other: TensorLike) -> Tensor:
         return Add.apply(*self._operands(other, "add", reverse=True))
 
+    def _no_bool_sub(self, other: TensorLike) -> None:
+        if self.dtype == DType.bool or other is True or other is False or getattr(other, "dtype", None) == DType.bool:
+            raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported; use "
+                            "the ^ or logical_xor() operator instead")
+
     def __rsub__(self, other: TensorLike) -> Tensor:
+        self._no_bool_sub(other)
         return Sub.apply(*self._operands(other, "sub", reverse=True))
 
     def __rmul__(self, other: TensorLike) -> Tensor:
@@ -311,9 +319,14 @@ class Tensor(InPlace, Indexing, Conversions):
         keeps C's special cases (0 ** 0 = 1 ** inf = 1)."""
         if isinstance(exponent, Tensor):
             x, y = self._operands(exponent, "pow")
-            if not x.dtype.is_float:  # integers stay integers, as in PyTorch: float64 is exact up to 2^53
-                return Power.apply(x.to(DType.float64), y.to(DType.float64)).round().to(x.dtype)
-            return Power.apply(x, y)
+            if x.dtype.is_float:
+                return Power.apply(x, y)
+            base, negative = x, y < 0
+            out, y = x.new_ones(x.shape), y.abs()
+            while y.any().item():  # exact integer powers by squaring, one bit of the exponents a step
+                out, x, y = where(y % 2 == 1, out * x, out), x * x, y // 2
+            # x ** -n is 1 / x ** n truncated to an integer: 0 unless x is 1 or -1, as in PyTorch
+            return where(negative & (base.abs() != 1), 0, out)
         if isinstance(exponent, np.number):
             exponent = exponent.item()
         if not isinstance(exponent, (int, float)) or isinstance(exponent, bool):
@@ -433,10 +446,12 @@ class Tensor(InPlace, Indexing, Conversions):
         # where, not maximum/minimum: a value exactly at a bound keeps its whole gradient, as in
         # PyTorch, where maximum would split it in half between the value and the bound
         out = self
-        if min is not None:
-            out = where(out < min, min, out)
+        if min is not None:  # a nan bound gives nan, as in PyTorch (nan != nan)
+            out = where((out < min) | (min != min), min, out) if isinstance(min, Tensor) or min != min else \
+                where(out < min, min, out)
         if max is not None:
-            out = where(out > max, max, out)
+            out = where((out > max) | (max != max), max, out) if isinstance(max, Tensor) or max != max else \
+                where(out > max, max, out)
         return out
 
     clip = clamp
@@ -490,28 +505,36 @@ class Tensor(InPlace, Indexing, Conversions):
     def sign(self) -> Tensor:
         return Sign.apply(self) if self.dtype != DType.bool else self
 
+    def _rounded(self, rounding: type[autograd.Function], op: str) -> Tensor:
+        if self.dtype == DType.bool:
+            raise TypeError(f"{op}: not implemented for bool tensors")
+        return rounding.apply(self) if self.dtype.is_float else self
+
     def trunc(self) -> Tensor:
-        return Trunc.apply(self) if self.dtype.is_float else self
+        return self._rounded(Trunc, "trunc")
 
     def floor(self) -> Tensor:
-        return Floor.apply(self) if self.dtype.is_float else self
+        return self._rounded(Floor, "floor")
 
     def ceil(self) -> Tensor:
-        return Ceil.apply(self) if self.dtype.is_float else self
+        return self._rounded(Ceil, "ceil")
 
     def round(self, decimals: int = 0) -> Tensor:
         """Round half to even, as PyTorch and numpy do."""
-        if not self.dtype.is_float:
-            return self
-        if decimals:
+        if decimals and self.dtype.is_float:
             return (self * 10.0 ** decimals).round() / 10.0 ** decimals
-        return Round.apply(self)
+        return self._rounded(Round, "round")
 
     def lerp(self, end: Tensor, weight: TensorLike) -> Tensor:
-        return self + weight * (end - self)
+        return self._float_only("lerp") + weight * (end - self)
 
     def frac(self) -> Tensor:
-        return self - self.trunc().detach()
+        return self._float_only("frac") - self.trunc().detach()
+
+    def _float_only(self, op: str) -> Tensor:
+        if not self.dtype.is_float:
+            raise TypeError(f"{op}: expected a floating-point tensor, got {self.dtype.value}")
+        return self
 
     def relu(self) -> Tensor:
         return Relu.apply(self)
@@ -632,7 +655,7 @@ class Tensor(InPlace, Indexing, Conversions):
             unbiased: bool | None = None) -> Tensor:
         if unbiased is not None:
             correction = int(unbiased)
-        x = self._float()
+        x = self._float_only("var")
         count = math.prod(x.shape[a] for a in x._dims(dim, "var"))
         centered = x - x.mean(dim, keepdim=True)
         return (centered * centered).sum(dim, keepdim) / max(count - correction, 0)
@@ -675,7 +698,7 @@ class Tensor(InPlace, Indexing, Conversions):
         return out if keepdim else out.squeeze(axes if self.ndim else None)
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        x = self.to(to_dtype(dtype, "softmax") or self._float().dtype)
+        x = self.to(dtype) if dtype is not None else self._float_only("softmax")
         if x.numel() == 0:  # nothing to normalize, and no max to shift by; the dim must still exist
             x._dim(dim, "softmax")
             return x
@@ -683,7 +706,7 @@ class Tensor(InPlace, Indexing, Conversions):
         return e / e.sum(dim, keepdim=True)
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        x = self.to(to_dtype(dtype, "log_softmax") or self._float().dtype)
+        x = self.to(dtype) if dtype is not None else self._float_only("log_softmax")
         if x.numel() == 0:  # nothing to normalize, and no max to shift by; the dim must still exist
             x._dim(dim, "log_softmax")
             return x
@@ -848,6 +871,8 @@ class Tensor(InPlace, Indexing, Conversions):
     def repeat(self, *repeats: Any) -> Tensor:
         """Tile the tensor: expand a new size-r axis before each dim, then merge the pairs."""
         reps = shape_arg(repeats, "repeat")
+        if any(r < 0 for r in reps):
+            raise RuntimeError(f"repeat: repeats can't be negative, got {reps}")
         if len(reps) < self.ndim:
             raise RuntimeError(f"repeat: {len(reps)} repeats for a tensor of {self.ndim} dims")
         x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
@@ -855,8 +880,8 @@ class Tensor(InPlace, Indexing, Conversions):
         expanded = interleaved.expand(tuple(d for r, s in zip(reps, x.shape) for d in (r, s)))
         return expanded.reshape(tuple(r * s for r, s in zip(reps, x.shape)))
 
-    def flip(self, dims: int | Sequence[int]) -> Tensor:
-        axes = self._dims(dims, "flip")
+    def flip(self, *dims: Any) -> Tensor:
+        axes = self._dims(dims[0] if len(dims) == 1 else dims, "flip")  # flip(0, 1) or flip((0, 1))
         return Stride.apply(self, steps=tuple(-1 if i in axes else 1 for i in range(self.ndim)))
 
     def _pad(self, pairs: Sequence[tuple[int, int]], value: Scalar = 0.0) -> Tensor:
@@ -915,8 +940,9 @@ def where(condition: Tensor, input: TensorLike, other: TensorLike) -> Tensor:
             dtype = default_float() if isinstance(x, float) or isinstance(y, float) else None
             x = Tensor.from_data(get_backend().const(x, condition.shape, dtype or to_dtype_of(x)))
         x, y = x._operands(y, "where")
+    if condition.dtype != DType.bool:
+        raise TypeError(f"where: expected condition to be a bool tensor, got {condition.dtype.value}")
     shape = broadcast_shape(condition.shape, x.shape, "where")
-    condition = condition if condition.dtype == DType.bool else condition != 0
     return Where.apply(condition._broadcast_to(shape), x._broadcast_to(shape), y._broadcast_to(shape))
 
 

@@ -3,8 +3,10 @@
     check(lambda x, y: x @ y, [(3, 4), (4, 5)])
 
 makes seeded random float32 inputs of those shapes, runs the function on edugrad tensors and on
-torch tensors holding the same values, compares the outputs (shape, dtype and values), then sends
-the same random upstream gradient back through both and compares every input's gradient.
+torch tensors holding the same values, compares the outputs (shape, dtype, requires_grad and
+values), then sends the same random upstream gradient back through both and compares every input's
+gradient: where torch has a gradient (zeros included) edugrad must have one, of the same shape,
+dtype and values; where torch has none, edugrad must have none or zeros.
 edugrad mirrors torch's spelling, so one lambda usually serves both; when it doesn't, pass the
 torch version as `torch_fn`.
 """
@@ -40,6 +42,8 @@ def check(fn: Callable[..., Any], inputs: Sequence[Any] = (), torch_fn: Callable
     outputs = list(_pairs("output", ours, theirs))
     for name, o, t in outputs:
         _compare(name, o, t.detach(), atol, rtol)
+        assert o.requires_grad == t.requires_grad, \
+            f"{name}: requires_grad is {o.requires_grad}, torch's is {t.requires_grad}"
     if not grad:
         return
 
@@ -49,12 +53,24 @@ def check(fn: Callable[..., Any], inputs: Sequence[Any] = (), torch_fn: Callable
     for k, (o_in, t_in) in enumerate(zip(ours_in, theirs_in)):
         if not isinstance(t_in, torch.Tensor) or not t_in.requires_grad:
             continue
-        expected = np.zeros(t_in.shape, np.float32) if t_in.grad is None else t_in.grad.numpy()
-        if o_in.grad is None:
-            assert not expected.any(), f"input {k}: edugrad gave no gradient, torch's is {expected}"
+        if t_in.grad is None:  # the input does not reach the outputs in torch's graph
+            assert o_in.grad is None or not o_in.grad.numpy().any(), \
+                f"input {k}: torch gives no gradient, edugrad gives {o_in.grad}"
             continue
-        _compare(f"grad of input {k}", o_in.grad, torch.from_numpy(expected),
+        assert o_in.grad is not None, f"input {k}: edugrad gave no gradient, torch's is {t_in.grad}"
+        _compare(f"grad of input {k}", o_in.grad, t_in.grad,
                  atol if grad_atol is None else grad_atol, rtol if grad_rtol is None else grad_rtol)
+
+
+def assert_same(ours: Any, theirs: Any, *, atol: float = 1e-5, rtol: float = 1e-4, name: str = "value") -> None:
+    """An edugrad tensor (or a numpy array) against a torch tensor (or an array, or a list): same
+    shape and dtype, then the same values (nan where the other has nan). Use it wherever a test
+    would compare bare values, so that a wrong shape or dtype cannot hide behind broadcasting."""
+    ours_array = ours.detach().numpy() if isinstance(ours, Tensor) else np.asarray(ours)
+    theirs_array = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    assert ours_array.shape == theirs_array.shape, f"{name}: shape {ours_array.shape} vs {theirs_array.shape}"
+    assert ours_array.dtype == theirs_array.dtype, f"{name}: dtype {ours_array.dtype} vs {theirs_array.dtype}"
+    np.testing.assert_allclose(ours_array, theirs_array, atol=atol, rtol=rtol, equal_nan=True, err_msg=name)
 
 
 class fixed:

@@ -17,6 +17,7 @@ from edugrad.creation import cat, rand
 from edugrad.function import Conv2d, Window
 from edugrad.indexing import take_rows
 from edugrad.ops import DType
+from edugrad.shapes import broadcast_shape
 from edugrad.tensor import Tensor, where
 
 # ---------------------------------------------------------------- activations
@@ -192,6 +193,8 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     def as_2d(value: Any, name: str, minimum: int) -> Any:  # one value for L becomes (1 or 0, value)
         return value if isinstance(value, str) else (minimum, int_tuple(value, 1, name, "conv1d", minimum)[0])
 
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"conv1d: groups must be a positive integer, got {groups!r}")
     out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, as_2d(stride, "stride", 1),
                  as_2d(padding, "padding", 0), as_2d(dilation, "dilation", 1), groups)
     return out.squeeze(2)
@@ -335,6 +338,9 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
     if input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
         raise RuntimeError(f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}")
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None and param.shape != shape:
+            raise RuntimeError(f"layer_norm: {name} of shape {param.shape} does not match normalized_shape {shape}")
     dims = tuple(range(-len(shape), 0))
     x = input._float()
     centered = x - x.mean(dims, keepdim=True)
@@ -356,6 +362,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {input.shape}")
     channels = (1, -1) + (1,) * (input.ndim - 2)  # per-channel values lined up with dim 1
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if stat is not None and stat.shape != (input.shape[1],):
+            raise RuntimeError(f"batch_norm: {name} of shape {stat.shape} does not match the "
+                               f"{input.shape[1]} channels of input of shape {input.shape}")
     if training:
         count = input.numel() // input.shape[1]
         if count <= 1:
@@ -394,7 +404,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     The row at padding_idx gets no gradient."""
     if input.dtype.is_float or input.dtype == DType.bool:
         raise TypeError(f"embedding: indices must be integers, got {input.dtype.value}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
     n = weight.shape[0]
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise IndexError(f"embedding: padding_idx {padding_idx} is out of range for {n} embeddings")
     if input.numel():  # as in PyTorch, a negative index is an error here, not a count from the end
         low, high = int(input.amin().item()), int(input.amax().item())
         if low < 0 or high >= n:
@@ -427,11 +441,13 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     Negative amounts crop."""
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    if not all(isinstance(p, (int, np.integer)) and not isinstance(p, bool) for p in pad):
+        raise TypeError(f"pad: amounts must be integers, got {tuple(pad)}")
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: {tuple(pad)} must hold (before, after) pairs for at most "
                          f"{input.ndim} dims of {input.shape}")
     pairs = [(0, 0)] * (input.ndim - len(pad) // 2) + [(pad[i], pad[i + 1]) for i in reversed(range(0, len(pad), 2))]
-    if any(n + b + a < 0 for (b, a), n in zip(pairs, input.shape)):
+    if any(n + min(b, 0) + min(a, 0) < 0 for (b, a), n in zip(pairs, input.shape)):  # cropping past the size
         raise RuntimeError(f"pad: padding {tuple(pad)} would give a negative size for input of shape {input.shape}")
     x = input._shrink(tuple((max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pairs, input.shape)))
     return x._pad([(max(b, 0), max(a, 0)) for b, a in pairs], value=0.0 if value is None else value)
@@ -566,11 +582,13 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    broadcast_shape(input.shape, target.shape, "mse_loss")  # so a mismatch names the loss
     diff = input - target
     return reduce_loss(diff * diff, reduction, "mse_loss")
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    broadcast_shape(input.shape, target.shape, "l1_loss")
     return reduce_loss((input - target).abs(), reduction, "l1_loss")
 
 
@@ -578,6 +596,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta: quadratic near 0, linear far away."""
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    broadcast_shape(input.shape, target.shape, "smooth_l1_loss")
     d = (input - target).abs()
     loss = d if beta == 0 else where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
     return reduce_loss(loss, reduction, "smooth_l1_loss")
@@ -585,6 +604,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """delta times smooth_l1_loss with beta = delta: the same curve, not divided by delta."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     return smooth_l1_loss(input, target, reduction, delta) * delta
 
 
@@ -600,6 +621,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     same_shape(input, target, "binary_cross_entropy")
     if input.numel() and not ((input >= 0) & (input <= 1)).all().item():
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1")
+    if target.numel() and not ((target >= 0) & (target <= 1)).all().item():
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
     loss = -(target * input.log().maximum(-100) + (1 - target) * (1 - input).log().maximum(-100))
     return reduce_loss(loss if weight is None else loss * weight, reduction, "binary_cross_entropy")
 
