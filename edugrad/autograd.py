@@ -172,15 +172,20 @@ def versions_to_check(ctx: Function, parents: tuple[Tensor, ...]) -> list[int | 
     """The version of each parent that backward must find unchanged: of the ones whose data the
     Function saved, and of the ones made by other Functions (an in-place change rewrites their
     history). A leaf the Function did not save may change freely, as in PyTorch (None)."""
-    saved = {id(value) for value in ctx.__dict__.values()}
-    return [p._version if p._ctx is not None or id(p.storage.data) in saved else None for p in parents]
+    versions: list[int | None] = []
+    for p in parents:
+        if p._ctx is None and not any(value is p.storage.data for value in ctx.__dict__.values()):
+            versions.append(None)  # a leaf whose data backward does not read
+        else:
+            versions.append(p.storage.version)
+    return versions
 
 
 def check_versions(ctx: Function) -> None:
     """Refuse to differentiate through an input that was changed in place after the op used it:
     its saved values would describe data that no longer exists, and the gradient would be wrong."""
     for position, (parent, version) in enumerate(zip(ctx.parents, ctx.saved_versions)):
-        if version is not None and parent._version != version:
+        if version is not None and parent.storage.version != version:
             raise RuntimeError(
                 f"backward: one of the variables needed for gradient computation has been modified "
                 f"by an inplace operation: input {position} of {type(ctx).__name__}, a tensor of "
