@@ -68,6 +68,17 @@ class Sin(Function):
         return grad.binary(BinaryOps.MUL, self.x.unary(UnaryOps.COS))
 
 
+class Cos(Function):
+    """d/dx cos(x) = -sin(x)"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.x = x
+        return x.unary(UnaryOps.COS)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return grad.binary(BinaryOps.MUL, self.x.unary(UnaryOps.SIN)).unary(UnaryOps.NEG)
+
+
 class Exp(Function):
     """exp(x) = 2^(x log2 e);  d/dx exp(x) = exp(x).
     One Function rather than mul + exp2, so the graph holds one node per exp."""
@@ -118,6 +129,18 @@ class Sigmoid(Function):
     def backward(self, grad: TensorData) -> TensorData:
         one_minus = full_like(self.out, 1.0).binary(BinaryOps.SUB, self.out)
         return grad.binary(BinaryOps.MUL, self.out.binary(BinaryOps.MUL, one_minus))
+
+
+class Tanh(Function):
+    """d/dx tanh(x) = 1 - tanh(x)^2 = 1 - out^2"""
+
+    def forward(self, x: TensorData) -> TensorData:
+        self.out = x.unary(UnaryOps.TANH)
+        return self.out
+
+    def backward(self, grad: TensorData) -> TensorData:
+        slope = full_like(self.out, 1.0).binary(BinaryOps.SUB, self.out.binary(BinaryOps.MUL, self.out))
+        return grad.binary(BinaryOps.MUL, slope)
 
 
 # ---------------------------------------------------------------- binary (operands have equal shapes)
@@ -317,6 +340,19 @@ class Window(Function):
         return fold(grad, self.in_shape, self.kernel, self.stride, self.dilation)
 
 
+class Gather(Function):
+    """out = x's elements at `index` along `axis` (GATHER): out[i][j] = x[i][index[i][j]] for axis 1.
+    Each picked element's gradient is added back where it was read (SCATTER_ADD); repeats add up.
+    The index gets no gradient."""
+
+    def forward(self, x: TensorData, index: TensorData, axis: int) -> TensorData:
+        self.index, self.axis, self.in_shape = index, axis, x.shape
+        return x.gather(axis, index)
+
+    def backward(self, grad: TensorData) -> Grads:
+        return grad.scatter_add(self.axis, self.index, self.in_shape), None
+
+
 class Cast(Function):
     """The gradient is cast back to the input's dtype."""
 
@@ -395,45 +431,9 @@ class Conv2d(Function):
         return grad_x, grad_w
 
 
-# ---------------------------------------------------------------- exact: indexing, elementary functions, rounding
+# ---------------------------------------------------------------- exact: erf, powers, rounding
 # Functions that give PyTorch's values to the last bit or so, where compositions of the other
 # Functions rounded too early, computed 0 * inf, or went through float32 with integers.
-
-class Gather(Function):
-    """out = x's elements at `index` along `axis` (GATHER): out[i][j] = x[i][index[i][j]] for axis 1.
-    Each picked element's gradient is added back where it was read (SCATTER_ADD); repeats add up.
-    The index gets no gradient."""
-
-    def forward(self, x: TensorData, index: TensorData, axis: int) -> TensorData:
-        self.index, self.axis, self.in_shape = index, axis, x.shape
-        return x.gather(axis, index)
-
-    def backward(self, grad: TensorData) -> Grads:
-        return grad.scatter_add(self.axis, self.index, self.in_shape), None
-
-
-class Cos(Function):
-    """d/dx cos(x) = -sin(x)"""
-
-    def forward(self, x: TensorData) -> TensorData:
-        self.x = x
-        return x.unary(UnaryOps.COS)
-
-    def backward(self, grad: TensorData) -> TensorData:
-        return grad.binary(BinaryOps.MUL, self.x.unary(UnaryOps.SIN)).unary(UnaryOps.NEG)
-
-
-class Tanh(Function):
-    """d/dx tanh(x) = 1 - tanh(x)^2 = 1 - out^2"""
-
-    def forward(self, x: TensorData) -> TensorData:
-        self.out = x.unary(UnaryOps.TANH)
-        return self.out
-
-    def backward(self, grad: TensorData) -> TensorData:
-        slope = full_like(self.out, 1.0).binary(BinaryOps.SUB, self.out.binary(BinaryOps.MUL, self.out))
-        return grad.binary(BinaryOps.MUL, slope)
-
 
 TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # erf(x) = 2/sqrt(pi) * sum over n of (-1)^n x^(2n+1) / (n! (2n+1)). For |x| < 1 the terms after

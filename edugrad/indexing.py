@@ -32,7 +32,7 @@ class MaxResult(NamedTuple):
     indices: Tensor
 
 
-def is_tensor(value: Any) -> bool:
+def holds_tensor(value: Any) -> bool:
     return hasattr(value, "storage")  # the Tensor class is defined after this module, which it builds on
 
 
@@ -45,7 +45,7 @@ def getitem(x: Tensor, index: Any) -> Tensor:
             out_shape.append(1)
             continue
         n = x.shape[dim]
-        if is_tensor(item):
+        if holds_tensor(item):
             tensor_dims.append((len(out_shape), item))
             bounds.append((0, n))
             steps.append(1)
@@ -80,10 +80,10 @@ def normalize(x: Tensor, index: Any) -> list[Any]:
     items = list(index) if isinstance(index, tuple) else [index]
     items = [index_tensor(x, i) if isinstance(i, (list, np.ndarray, range)) else i for i in items]
     for item in items:
-        if not (item is None or item is Ellipsis or isinstance(item, slice) or is_tensor(item)
+        if not (item is None or item is Ellipsis or isinstance(item, slice) or holds_tensor(item)
                 or (isinstance(item, (int, np.integer)) and not isinstance(item, bool))):
             raise TypeError(f"index: unsupported index {item!r} of type {type(item).__name__}")
-    if any(is_tensor(i) and i.dtype == DType.bool for i in items):
+    if any(holds_tensor(i) and i.dtype == DType.bool for i in items):
         items = expand_masks(x, items)
     if sum(i is Ellipsis for i in items) > 1:
         raise IndexError("index: an index can only have a single ellipsis ('...')")
@@ -114,7 +114,7 @@ def expand_masks(x: Tensor, items: list[Any]) -> list[Any]:
     out: list[Any] = []
     dim = 0
     for item in items:
-        if is_tensor(item) and item.dtype == DType.bool:
+        if holds_tensor(item) and item.dtype == DType.bool:
             if item.ndim == 0:
                 raise IndexError("index: a 0-d bool mask is not supported; index with a 1-d mask of the dim's size")
             covered = x.shape[dim:dim + item.ndim]
@@ -183,7 +183,7 @@ def index_with_tensors(x: Tensor, indexed: list[tuple[int, Tensor]]) -> Tensor:
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """out[i][j] = x[i][index[i][j]] for dim=1 (and likewise for other dims)."""
     d = x._dim(dim, "gather")
-    if not is_tensor(index) or index.ndim != x.ndim:
+    if not holds_tensor(index) or index.ndim != x.ndim:
         raise RuntimeError(f"gather: index must be a tensor with as many dims as the input ({x.ndim}), "
                            f"got {getattr(index, 'shape', index)}")
     if any(i > s for k, (i, s) in enumerate(zip(index.shape, x.shape)) if k != d):
@@ -206,8 +206,8 @@ def setitem(x: Tensor, index: Any, value: TensorLike) -> Tensor:
     mask = np.zeros(x.numel(), dtype=bool)
     mask[flat_chosen] = True
     keep = x.new_tensor(~mask.reshape(x.shape), dtype=DType.bool)
-    if not is_tensor(value) or value.numel() == 1:  # type: ignore[union-attr]
-        fill = value.reshape(()) if is_tensor(value) else value  # type: ignore[union-attr]
+    if not holds_tensor(value) or value.numel() == 1:  # type: ignore[union-attr]
+        fill = value.reshape(()) if holds_tensor(value) else value  # type: ignore[union-attr]
         return x.where(keep, fill)
     values = value.to(x.dtype).expand(chosen.shape).reshape(-1)  # type: ignore[union-attr]
     source = np.zeros(x.numel(), dtype=np.int64)  # for each position of x, which value lands there
