@@ -88,3 +88,12 @@ def test_adaptive_avg_pool2d_errors() -> None:
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape \(4, 4\)"):
         nn.AdaptiveAvgPool2d(2)(edugrad.ones(4, 4))
     assert repr(nn.AdaptiveAvgPool2d((5, 7))) == repr(torch.nn.AdaptiveAvgPool2d((5, 7)))
+
+
+def test_pool_layers_accept_pytorchs_default_flags_and_refuse_the_rest() -> None:
+    assert nn.MaxPool2d(2, ceil_mode=False, return_indices=False)(edugrad.ones(1, 1, 4, 4)).shape == (1, 1, 2, 2)
+    assert nn.AvgPool2d(2, ceil_mode=False, count_include_pad=True)(edugrad.ones(1, 1, 4, 4)).shape == (1, 1, 2, 2)
+    with pytest.raises(NotImplementedError, match=r"MaxPool2d: ceil_mode=True and return_indices=True"):
+        nn.MaxPool2d(2, ceil_mode=True)
+    with pytest.raises(NotImplementedError, match=r"AvgPool2d: ceil_mode=True and count_include_pad=False"):
+        nn.AvgPool2d(2, count_include_pad=False)

@@ -192,10 +192,13 @@ def _check_pool_arguments(layer: str, kernel_size: Any, stride: Any, padding: An
 class MaxPool2d(Module):
     """The largest value in each kernel_size window; stride defaults to kernel_size."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> None:
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         stride = kernel_size if stride is None else stride
         _check_pool_arguments("MaxPool2d", kernel_size, stride, padding, dilation)
+        if return_indices or ceil_mode:  # accepted as PyTorch spells them; only the defaults are built
+            raise NotImplementedError("MaxPool2d: ceil_mode=True and return_indices=True are not implemented in edugrad")
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
 
     def forward(self, input: Tensor) -> Tensor:
@@ -208,10 +211,13 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     """The mean of each kernel_size window (padded zeros count, as PyTorch's default)."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
         super().__init__()
         stride = kernel_size if stride is None else stride
         _check_pool_arguments("AvgPool2d", kernel_size, stride, padding, 1)
+        if ceil_mode or not count_include_pad:  # accepted as PyTorch spells them; only the defaults are built
+            raise NotImplementedError("AvgPool2d: ceil_mode=True and count_include_pad=False are not implemented in edugrad")
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def forward(self, input: Tensor) -> Tensor:
