@@ -143,6 +143,27 @@ class Tanh(Function):
         return grad.binary(BinaryOps.MUL, slope)
 
 
+class GeluTanh(Function):
+    """GPT-2's gelu: x sigmoid(2z), z = sqrt(2/pi) (x + 0.044715 x^3) (the same as x/2 (1 + tanh z)).
+    d/dx = s + x s (1 - s) 2 sqrt(2/pi) (1 + 3 * 0.044715 x^2), with s = sigmoid(2z).
+    A Function for speed: composed, it is about ten elementwise passes forward and twelve back."""
+
+    def forward(self, x: TensorData) -> TensorData:
+        cubic = x.binary(BinaryOps.MUL, x).binary(BinaryOps.MUL, x).binary(BinaryOps.MUL, full_like(x, 0.044715))
+        two_z = x.binary(BinaryOps.ADD, cubic).binary(BinaryOps.MUL, full_like(x, 2 * math.sqrt(2 / math.pi)))
+        exp_neg = two_z.binary(BinaryOps.MUL, full_like(x, -LOG2_E)).unary(UnaryOps.EXP2)
+        self.x, self.s = x, exp_neg.binary(BinaryOps.ADD, full_like(x, 1.0)).unary(UnaryOps.RECIPROCAL)
+        return x.binary(BinaryOps.MUL, self.s)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        x, s = self.x, self.s
+        ds = s.binary(BinaryOps.MUL, full_like(s, 1.0).binary(BinaryOps.SUB, s))  # s (1 - s)
+        dz = x.binary(BinaryOps.MUL, x).binary(BinaryOps.MUL, full_like(x, 3 * 0.044715)).binary(BinaryOps.ADD, full_like(x, 1.0))
+        dz = dz.binary(BinaryOps.MUL, full_like(x, 2 * math.sqrt(2 / math.pi)))  # d(2z)/dx
+        slope = s.binary(BinaryOps.ADD, x.binary(BinaryOps.MUL, ds).binary(BinaryOps.MUL, dz))
+        return grad.binary(BinaryOps.MUL, slope)
+
+
 # ---------------------------------------------------------------- binary (operands have equal shapes)
 
 class Add(Function):

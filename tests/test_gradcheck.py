@@ -63,6 +63,7 @@ FUNCTION_CASES = [  # (the Function, a Tensor method that runs it, inputs)
     ("Conv2d transposed", lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
      [rand(1, 2, 3, 3), rand(2, 1, 3, 3)]),
     ("Gather", lambda x: function.Gather.apply(x, Tensor([[2, 0, 2], [1, 1, 0]]), axis=1), [rand(2, 3)]),
+    ("GeluTanh", function.GeluTanh.apply, [rand(2, 3)]),
     ("Cos", function.Cos.apply, [rand(2, 3)]), ("Tanh", function.Tanh.apply, [rand(2, 3)]), ("Erf", function.Erf.apply, [rand(2, 3)]),
     ("IntPow", lambda x: function.IntPow.apply(x, exponent=3), [rand(2, 3)]),
     ("Power", function.Power.apply, [rand(2, 3, low=0.5), rand(2, 3)]),

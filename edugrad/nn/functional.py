@@ -14,7 +14,7 @@ import numpy as np
 
 from edugrad.autograd import no_grad
 from edugrad.creation import cat, rand
-from edugrad.function import Conv2d, Window
+from edugrad.function import Conv2d, GeluTanh, Window
 from edugrad.indexing import take_rows
 from edugrad.ops import DType
 from edugrad.shapes import broadcast_shape
@@ -48,10 +48,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     if approximate == "tanh":
-        # x/2 (1 + tanh(z)) with z = sqrt(2/pi) (x + 0.044715 x^3), written as x sigmoid(2z):
-        # the same function, since (1 + tanh z)/2 = sigmoid(2z), in half the ops.
-        cubic = input + 0.044715 * (input * input * input)
-        return input * (cubic * (2 * math.sqrt(2 / math.pi))).sigmoid()
+        return GeluTanh.apply(input._float())
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return 0.5 * input * (1 + (input * (1 / math.sqrt(2))).erf())
