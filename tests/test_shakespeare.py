@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
-from torch import nn as tnn
 
 import edugrad
 from edugrad import Tensor
@@ -19,66 +18,14 @@ from edugrad.datasets import load_tinyshakespeare
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "applications"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 import learn_shakespeare as app  # noqa: E402
+from torch_shakespeare import GPT as TorchGPT  # noqa: E402  (the one PyTorch twin, shared with the benchmark)
 
 TINY = ["--n-layer", "1", "--n-head", "2", "--n-embd", "32", "--block-size", "16", "--batch-size", "8"]
 
 
 # ---------------------------------------------------------------- the same GPT in PyTorch
-class TorchAttention(tnn.Module):
-    def __init__(self, c: app.GPTConfig) -> None:
-        super().__init__()
-        self.n_head = c.n_head
-        self.c_attn = tnn.Linear(c.n_embd, 3 * c.n_embd)
-        self.c_proj = tnn.Linear(c.n_embd, c.n_embd)
-        self.resid_dropout = tnn.Dropout(c.dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, T, C = x.shape
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        y = TF.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.resid_dropout(self.c_proj(y.transpose(1, 2).reshape(B, T, C)))
-
-
-class TorchMLP(tnn.Module):
-    def __init__(self, c: app.GPTConfig) -> None:
-        super().__init__()
-        self.c_fc = tnn.Linear(c.n_embd, 4 * c.n_embd)
-        self.gelu = tnn.GELU(approximate="tanh")
-        self.c_proj = tnn.Linear(4 * c.n_embd, c.n_embd)
-        self.dropout = tnn.Dropout(c.dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
-
-
-class TorchBlock(tnn.Module):
-    def __init__(self, c: app.GPTConfig) -> None:
-        super().__init__()
-        self.ln_1, self.attn = tnn.LayerNorm(c.n_embd), TorchAttention(c)
-        self.ln_2, self.mlp = tnn.LayerNorm(c.n_embd), TorchMLP(c)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
-
-
-class TorchGPT(tnn.Module):
-    def __init__(self, c: app.GPTConfig) -> None:
-        super().__init__()
-        self.wte, self.wpe = tnn.Embedding(c.vocab_size, c.n_embd), tnn.Embedding(c.block_size, c.n_embd)
-        self.drop = tnn.Dropout(c.dropout)
-        self.h = tnn.ModuleList(TorchBlock(c) for _ in range(c.n_layer))
-        self.ln_f, self.lm_head = tnn.LayerNorm(c.n_embd), tnn.Linear(c.n_embd, c.vocab_size)
-
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        x = self.drop(self.wte(idx) + self.wpe(torch.arange(idx.shape[1])))
-        for block in self.h:
-            x = block(x)
-        return self.lm_head(self.ln_f(x))
-
-
 @pytest.fixture(scope="module")
 def text() -> str:
     return load_tinyshakespeare()

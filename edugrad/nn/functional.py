@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from edugrad.autograd import no_grad
-from edugrad.creation import cat, rand
+from edugrad.creation import arange, cat, rand
 from edugrad.function import Conv2d, GeluTanh, Window
 from edugrad.indexing import take_rows
 from edugrad.ops import DType
@@ -429,7 +429,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
                                f"{num_classes} classes (expected 0 to {num_classes - 1})")
     elif num_classes == -1:
         raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
-    classes = Tensor(np.arange(num_classes)).reshape((1,) * tensor.ndim + (num_classes,))
+    classes = arange(num_classes).reshape((1,) * tensor.ndim + (num_classes,))
     return (tensor.unsqueeze(-1) == classes).long()
 
 
@@ -506,7 +506,7 @@ def target_mask(input: Tensor, target: Tensor, ignore_index: int, op: str) -> Te
     if target.shape != expected:
         raise ValueError(f"{op}: input {input.shape} needs integer targets of shape {expected}, got {target.shape}")
     n = input.shape[c]
-    classes = Tensor(np.arange(n)).reshape([n if i == c else 1 for i in range(input.ndim)])
+    classes = arange(n).reshape([n if i == c else 1 for i in range(input.ndim)])
     mask = (target.unsqueeze(c) == classes) & (target != ignore_index).unsqueeze(c)
     ignored = int((target == ignore_index).sum().item())
     if int(mask.sum().item()) + ignored != target.numel():
