@@ -14,6 +14,7 @@ from typing import Any, Callable
 from edugrad import autograd  # first: the graph layer imports tensor.py once it is defined
 from edugrad.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad
 from edugrad.backend import get_backend, set_backend
+from edugrad.backend.threads import get_num_threads, set_num_threads
 from edugrad.creation import (arange, as_tensor, cat, empty, empty_like, eye, from_numpy, full, full_like,
                               get_default_dtype, linspace, multinomial, ones, ones_like, rand,
                               rand_like, randint, randn, randn_like, randperm, set_default_dtype, stack, tensor,

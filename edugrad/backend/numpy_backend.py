@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from edugrad.backend import threads
 from edugrad.backend.base import Shape, TensorData, window_sizes
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
@@ -122,11 +123,12 @@ class NumpyData(TensorData):
     # Elementwise results are laid out row-major in their logical shape (order="C"), whatever the
     # inputs' strides: the next op then runs over long contiguous rows, not over numpy's guess of
     # the inputs' layout (which, after a WINDOW or PERMUTE, can leave 2-element innermost loops).
+    # Big ones are split across threads (threads.py).
     def unary(self, op: UnaryOps) -> NumpyData:
-        return NumpyData(UNARY[op](self.array, order="C"))
+        return NumpyData(threads.elementwise(UNARY[op], self.array))
 
     def binary(self, op: BinaryOps, other: TensorData) -> NumpyData:
-        return NumpyData(BINARY[op](self.array, other.array, order="C"))  # type: ignore[attr-defined]
+        return NumpyData(threads.elementwise(BINARY[op], self.array, other.array))  # type: ignore[attr-defined]
 
     def where(self, x: TensorData, y: TensorData) -> NumpyData:
         return NumpyData(np.where(self.array, x.array, y.array))  # type: ignore[attr-defined, arg-type]
@@ -206,7 +208,7 @@ class NumpyData(TensorData):
         return NumpyData(self.array.astype(NUMPY_DTYPES[dtype], copy=False))
 
     def matmul(self, other: TensorData) -> NumpyData:
-        return NumpyData(np.matmul(self.array, other.array))  # type: ignore[attr-defined]
+        return NumpyData(threads.matmul(self.array, other.array))  # type: ignore[attr-defined]
 
 
 def broadcast(array: np.ndarray, shape: Shape) -> np.ndarray:
