@@ -22,9 +22,10 @@ from edugrad.backend.base import Shape, TensorData
 from edugrad.conversions import Conversions
 from edugrad.devices import Device, device_of
 from edugrad.dtypes import category, default_float, promote, to_dtype, to_dtype_of, to_host_array
-from edugrad.function import (Add, Ceil, Cos, Div, Erf, Exp, Expand, Floor, FloorDivide, IntPow, Log, Matmul, Max,
-                              Maximum, Mul, Neg, Pad, Permute, Power, Reciprocal, Relu, Remainder, Reshape, Round,
-                              Shrink, Sigmoid, Sign, Sin, Sqrt, Stride, Sub, Sum, Tanh, Trunc, Where)
+from edugrad.function import (Add, Ceil, Cos, Div, Erf, Exp, Expand, Floor, FloorDivide, IntPow, Log, LogSoftmax,
+                              Matmul, Max, Maximum, Mul, Neg, Pad, Permute, Power, Reciprocal, Relu, Remainder,
+                              Reshape, Round, Shrink, Sigmoid, Sign, Sin, Softmax, Sqrt, Stride, Sub, Sum, Tanh,
+                              Trunc, Where)
 from edugrad.indexing import Indexing, MaxResult
 from edugrad.inplace import InPlace, Storage
 from edugrad.ops import BinaryOps, DType
@@ -702,16 +703,18 @@ class Tensor(InPlace, Indexing, Conversions):
         if x.numel() == 0:  # nothing to normalize, and no max to shift by; the dim must still exist
             x._dim(dim, "softmax")
             return x
-        e = (x - x.detach().amax(dim, keepdim=True)).exp()
-        return e / e.sum(dim, keepdim=True)
+        if x.ndim == 0:  # a 0-d tensor is a row of one
+            return x.reshape(1).softmax(x._dim(dim, "softmax")).reshape(())
+        return Softmax.apply(x, dim=x._dim(dim, "softmax"))  # e / e.sum(dim), e = (x - x.amax(dim)).exp()
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
         x = self.to(dtype) if dtype is not None else self._float_only("log_softmax")
         if x.numel() == 0:  # nothing to normalize, and no max to shift by; the dim must still exist
             x._dim(dim, "log_softmax")
             return x
-        shifted = x - x.detach().amax(dim, keepdim=True)
-        return shifted - shifted.exp().sum(dim, keepdim=True).log()
+        if x.ndim == 0:  # a 0-d tensor is a row of one
+            return x.reshape(1).log_softmax(x._dim(dim, "log_softmax")).reshape(())
+        return LogSoftmax.apply(x, dim=x._dim(dim, "log_softmax"))  # shifted - shifted.exp().sum(dim).log()
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return (self != 0).logical_not().sum(dim, keepdim) == 0

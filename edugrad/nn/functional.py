@@ -14,7 +14,7 @@ import numpy as np
 
 from edugrad.autograd import no_grad
 from edugrad.creation import arange, cat, rand
-from edugrad.function import Conv2d, GeluTanh, Window
+from edugrad.function import Conv2d, GeluTanh, LayerNorm, Window
 from edugrad.indexing import take_rows
 from edugrad.ops import DType
 from edugrad.shapes import broadcast_shape
@@ -339,9 +339,8 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
         if param is not None and param.shape != shape:
             raise RuntimeError(f"layer_norm: {name} of shape {param.shape} does not match normalized_shape {shape}")
     dims = tuple(range(-len(shape), 0))
-    x = input._float()
-    centered = x - x.mean(dims, keepdim=True)
-    out = centered * ((centered * centered).mean(dims, keepdim=True) + eps).rsqrt()
+    # (x - x.mean(dims)) * (x.var(dims, correction=0) + eps).rsqrt(), as one node
+    out = LayerNorm.apply(input._float(), dims=tuple(d % input.ndim for d in dims), eps=eps)
     if weight is not None:
         out = out * weight
     return out + bias if bias is not None else out
