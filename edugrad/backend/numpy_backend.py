@@ -6,7 +6,6 @@ import ctypes
 import itertools
 import sys
 import warnings
-from typing import Callable
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -70,7 +69,6 @@ BINARY: dict[BinaryOps, np.ufunc] = {
     BinaryOps.OR: np.bitwise_or,
     BinaryOps.XOR: np.bitwise_xor,
 }
-REDUCE: dict[ReduceOps, Callable[..., np.ndarray]] = {ReduceOps.SUM: np.sum, ReduceOps.MAX: np.max}
 ELEMENTWISE: dict[ReduceOps, np.ufunc] = {ReduceOps.SUM: np.add, ReduceOps.MAX: np.maximum}
 
 CONSTANTS: dict[tuple[object, ...], NumpyData] = {}  # NumpyData.const's made constants, by value, shape, dtype
@@ -161,13 +159,16 @@ class NumpyData(TensorData):
             count *= self.array.shape[a]
         if 1 < count <= 16 and self.array.size >= 4096 * count and self.dtype != DType.bool:
             return NumpyData(reduce_by_slices(ELEMENTWISE[op], self.array, axes))
-        out = REDUCE[op](self.array, axis=axes, keepdims=True)
+        out = threads.reduce(ELEMENTWISE[op], self.array, axes)
         if out.dtype != self.array.dtype:  # numpy sums bools and int32 as int64; keep the contract
             out = out.astype(self.array.dtype if self.dtype != DType.bool else np.int64, copy=False)
         return NumpyData(out)
 
     def reshape(self, shape: Shape) -> NumpyData:
-        return NumpyData(self.array.reshape(shape))
+        try:
+            return NumpyData(np.reshape(self.array, shape, copy=False))  # a view, when the strides allow one
+        except ValueError:  # they don't (a permuted or windowed array): copy, on every thread if it is big
+            return NumpyData(threads.copy(self.array, self.array.dtype).reshape(shape))
 
     def permute(self, order: tuple[int, ...]) -> NumpyData:
         return NumpyData(self.array.transpose(order))
@@ -205,7 +206,9 @@ class NumpyData(TensorData):
         return NumpyData(as_strided(x, shape, strides, writeable=False))
 
     def cast(self, dtype: DType) -> NumpyData:
-        return NumpyData(self.array.astype(NUMPY_DTYPES[dtype], copy=False))
+        if NUMPY_DTYPES[dtype] == self.array.dtype:
+            return self
+        return NumpyData(threads.copy(self.array, NUMPY_DTYPES[dtype]))
 
     def matmul(self, other: TensorData) -> NumpyData:
         return NumpyData(threads.matmul(self.array, other.array))  # type: ignore[attr-defined]

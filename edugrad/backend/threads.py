@@ -174,6 +174,39 @@ def elementwise(ufunc: np.ufunc, *arrays: np.ndarray) -> np.ndarray:
     return out
 
 
+def copy(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """A C-order copy of `array` as `dtype` (a cast, or the copy a reshape of a strided view needs)."""
+    if POOL.threads == 1 or array.ndim == 0 or array.size < MIN_ELEMENTS or array.shape[0] < 2:
+        return np.array(array, dtype, order="C")
+    out = np.empty(array.shape, dtype)
+    bounds = chunks(array.shape[0], split_count(array.shape[0]))
+
+    def run(i: int) -> None:
+        start, stop = bounds[i]
+        np.copyto(out[start:stop], array[start:stop], casting="unsafe")
+
+    POOL.run(run, len(bounds))
+    return out
+
+
+def reduce(ufunc: np.ufunc, array: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """ufunc.reduce over `axes`, keeping them with size 1, in chunks of the first axis that is not
+    reduced; floats only, whose result has the input's dtype."""
+    kept = [axis for axis in range(array.ndim) if axis not in axes and array.shape[axis] >= 2]
+    if POOL.threads == 1 or not kept or array.size < MIN_ELEMENTS or array.dtype.kind != "f":
+        return ufunc.reduce(array, axis=axes, keepdims=True)
+    axis = kept[0]
+    out = np.empty(tuple(1 if a in axes else n for a, n in enumerate(array.shape)), array.dtype)
+    bounds = chunks(array.shape[axis], split_count(array.shape[axis]))
+
+    def run(i: int) -> None:
+        part = (slice(None),) * axis + (slice(*bounds[i]),)
+        ufunc.reduce(array[part], axis=axes, keepdims=True, out=out[part])
+
+    POOL.run(run, len(bounds))
+    return out
+
+
 def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b (equal batch dims), in chunks of the batch, of a's rows or of b's columns, whichever is
     longest, when BLAS is ours to split and the product is big enough."""
