@@ -11,23 +11,17 @@ Only edugrad's public API is used: this file is also the example to copy.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from typing import Iterable
 
-# One BLAS thread unless you say otherwise: on a 2-core machine it is within about 10% of two
-# when the machine is idle, and several times faster when anything else is running (OpenBLAS
-# threads spin while they wait for each other). Set before numpy loads, so it takes effect.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np
+from tqdm import tqdm
 
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-import edugrad  # noqa: E402
-from edugrad import Tensor, nn, optim  # noqa: E402
-from edugrad.datasets import load_mnist  # noqa: E402
-from edugrad.serialization import load, save  # noqa: E402
-from edugrad.utils.data import DataLoader, TensorDataset  # noqa: E402
+import edugrad
+from edugrad import Tensor, nn, optim
+from edugrad.datasets import load_mnist
+from edugrad.serialization import load, save
+from edugrad.utils.data import DataLoader, TensorDataset
 
 MEAN, STD = 0.1307, 0.3081  # of the MNIST training pixels, scaled to [0, 1]
 

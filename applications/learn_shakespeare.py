@@ -14,12 +14,6 @@ written in PyTorch. Only edugrad's public API is used.
 
 from __future__ import annotations
 
-import os
-
-# One BLAS thread, set before numpy loads OpenBLAS: these matrices are small, and on a busy 2-core
-# machine OpenBLAS's waiting threads spin, which made a training step up to 50x slower here.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
 import argparse
 import time
 from dataclasses import asdict, dataclass
