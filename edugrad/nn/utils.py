@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from typing import Iterable
 
 from edugrad.autograd import no_grad
-from edugrad.creation import stack
 from edugrad.tensor import Tensor
 
 
@@ -27,12 +28,14 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
     if not pairs:
         return Tensor(0.0)
     grads = [grad for _, grad in pairs]
+    # One scalar per gradient, combined by a chain of scalar ops: stack() of many scalars costs
+    # more here than the norms themselves.
     if norm_type == math.inf:
-        total = stack([g.abs().amax() for g in grads]).amax()
+        total = functools.reduce(Tensor.maximum, [g.abs().amax() for g in grads])
     elif norm_type == 2.0:
-        total = stack([(g * g).sum() for g in grads]).sum().sqrt()
+        total = functools.reduce(operator.add, [(g * g).sum() for g in grads]).sqrt()
     else:
-        total = stack([(g.abs() ** norm_type).sum() for g in grads]).sum() ** (1.0 / norm_type)
+        total = functools.reduce(operator.add, [(g.abs() ** norm_type).sum() for g in grads]) ** (1.0 / norm_type)
     norm = total.item()
     if error_if_nonfinite and not math.isfinite(norm):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {norm}; "
