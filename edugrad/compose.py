@@ -71,6 +71,27 @@ def fold(windows: TensorData, shape: Shape, kernel: tuple[int, ...], stride: tup
     return total
 
 
+def join(pieces: Sequence[TensorData], dim: int) -> TensorData:
+    """Pieces concatenated along `dim`: each padded to the full length, and every element taken
+    from the piece it belongs to by WHERE (adding zero-padded pieces would turn -0.0 into 0.0).
+    Pairwise in a balanced tree, so k pieces cost log2(k) passes over the data."""
+    if len(pieces) == 1:
+        return pieces[0]
+    middle = len(pieces) // 2
+    left, right = join(pieces[:middle], dim), join(pieces[middle:], dim)
+    n_left, n_right = left.shape[dim], right.shape[dim]
+    ndim = left.ndim
+
+    def along_dim(before: int, after: int) -> tuple[tuple[int, int], ...]:
+        return tuple((before, after) if axis == dim else (0, 0) for axis in range(ndim))
+
+    # True over the left piece's part of dim, False (PAD's zeros) over the right's
+    in_left = type(left).const(True, tuple(n_left if axis == dim else 1 for axis in range(ndim)), DType.bool)
+    in_left = in_left.pad(along_dim(0, n_right))
+    shape = tuple(n_left + n_right if axis == dim else n for axis, n in enumerate(left.shape))
+    return in_left.expand(shape).where(left.pad(along_dim(0, n_right)), right.pad(along_dim(n_left, 0)))
+
+
 def transpose_last(x: TensorData) -> TensorData:
     order = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
     return x.permute(order)

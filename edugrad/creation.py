@@ -15,12 +15,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from edugrad.backend import get_backend
+from edugrad.function import Cat
 from edugrad.devices import device_of
 from edugrad.dtypes import DefaultDtype, default_float, promote, to_dtype
 from edugrad.ops import DType
 from edugrad.random import generator_of
 from edugrad.shapes import shape_arg
-from edugrad.tensor import Scalar, Tensor, where
+from edugrad.tensor import Scalar, Tensor
 
 
 def _physical_memory() -> int:
@@ -233,9 +234,8 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join along dim: pad each piece to the full length and pick each element from the piece it
-    belongs to (WHERE, so -0.0, inf and nan come through untouched), pairwise in a balanced tree
-    so k pieces cost log2(k) passes over the data."""
+    """Join along dim (the Cat Function: pieces padded to the full length, each element picked from
+    its own by WHERE, so -0.0, inf and nan come through untouched)."""
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors")
     for i, t in enumerate(tensors):
@@ -252,15 +252,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                                f"all dims except dim {d} must match")
         dtype = promote(dtype, t.dtype)
     tensors = [t.to(dtype) for t in tensors]
-    if len(tensors) == 1:
-        return tensors[0]
-    middle = len(tensors) // 2
-    left, right = cat(tensors[:middle], d), cat(tensors[middle:], d)
-    left_pad, right_pad = [(0, 0)] * first.ndim, [(0, 0)] * first.ndim
-    left_pad[d], right_pad[d] = (0, right.shape[d]), (left.shape[d], 0)
-    total = left.shape[d] + right.shape[d]
-    in_left = Tensor(np.arange(total) < left.shape[d]).reshape([total if i == d else 1 for i in range(first.ndim)])
-    return where(in_left, left._pad(left_pad), right._pad(right_pad))
+    return tensors[0] if len(tensors) == 1 else Cat.apply(*tensors, dim=d)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

@@ -11,11 +11,12 @@ Recording the graph and walking it are the graph layer's work: `Function.apply` 
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from edugrad.autograd import Function, Grads
 from edugrad.backend.base import Shape, TensorData
-from edugrad.compose import (fold, full_like, im2col, logical_not, polynomial, power, real_power, transpose_last,
+from edugrad.compose import (fold, join, full_like, im2col, logical_not, polynomial, power, real_power, transpose_last,
                              truncate, unstride, widened, zeros_like)
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
@@ -395,6 +396,21 @@ class Pad(Function):
 
     def backward(self, grad: TensorData) -> TensorData:
         return grad.shrink(self.bounds)
+
+
+class Cat(Function):
+    """Pieces joined along `dim`. Backward hands each piece its slice of the gradient (a SHRINK, a
+    view). One node for all the pieces: as a tree of pads and wheres recorded one by one, backward
+    ran two WHEREs per level and stacking 29 scalars took ~10x as long."""
+
+    def forward(self, *pieces: TensorData, dim: int) -> TensorData:
+        starts = list(itertools.accumulate([p.shape[dim] for p in pieces], initial=0))
+        self.bounds = [tuple((start, stop) if axis == dim else (0, n) for axis, n in enumerate(p.shape))
+                       for p, start, stop in zip(pieces, starts, starts[1:])]
+        return join(pieces, dim)
+
+    def backward(self, grad: TensorData) -> Grads:
+        return tuple(grad.shrink(bounds) if needed else None for bounds, needed in zip(self.bounds, self.needs_input_grad))
 
 
 class Shrink(Function):
