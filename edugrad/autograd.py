@@ -54,12 +54,12 @@ class Function:
     def apply(cls, *parents: Tensor, **kwargs: Any) -> Tensor:
         """Run forward on the parents' data; record the graph when any parent needs a gradient."""
         ctx = cls()
-        ctx.needs_input_grad = tuple([p.requires_grad for p in parents])
-        requires_grad = GradMode.enabled and True in ctx.needs_input_grad
-        out = Tensor.from_data(ctx.forward(*[p.storage.data for p in parents], **kwargs), requires_grad)
-        if requires_grad:
-            ctx.parents = parents
+        ctx.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
+        out = Tensor.from_data(ctx.forward(*[p.storage.data for p in parents], **kwargs))
+        if GradMode.enabled and True in needs:
+            out.requires_grad = True
             out._ctx = ctx
+            ctx.parents = parents
             ctx.saved_versions = versions_to_check(ctx, parents)
         return out
 
@@ -173,11 +173,16 @@ def versions_to_check(ctx: Function, parents: tuple[Tensor, ...]) -> list[int | 
     Function saved, and of the ones made by other Functions (an in-place change rewrites their
     history). A leaf the Function did not save may change freely, as in PyTorch (None)."""
     versions: list[int | None] = []
+    saved: list[int] | None = None  # the ids of what forward saved, gathered once, for the leaves
     for p in parents:
-        if p._ctx is None and not any(value is p.storage.data for value in ctx.__dict__.values()):
-            versions.append(None)  # a leaf whose data backward does not read
-        else:
-            versions.append(p.storage.version)
+        storage = p.storage
+        if p._ctx is None:
+            if saved is None:
+                saved = [id(value) for value in ctx.__dict__.values()]
+            if id(storage.data) not in saved:
+                versions.append(None)  # a leaf whose data backward does not read
+                continue
+        versions.append(storage.version)
     return versions
 
 

@@ -190,34 +190,40 @@ class Tensor(InPlace, Indexing, Conversions):
         return out if self.ndim else ()
 
     def _operands(self, other: Any, op: str, reverse: bool = False) -> tuple[Tensor, Tensor]:
-        """Bring self and other (a tensor, a Python number or a numpy value) to one dtype and one shape."""
-        if isinstance(other, np.ndarray) or (isinstance(other, np.generic) and not isinstance(other, np.number)):
-            other = Tensor(other)
+        """Bring self and other (a tensor, a Python number or a numpy value) to one dtype and one shape.
+        This runs before every binary op: the cases come commonest first, and the checks read the
+        backend data directly rather than through the properties."""
         if isinstance(other, Tensor):
             x, y = self, other
-            if x.storage.data.device != y.storage.data.device:  # strings: cheaper than two Device objects
+            x_data, y_data = x.storage.data, y.storage.data
+            if x_data.device != y_data.device:  # strings: cheaper than two Device objects
                 raise RuntimeError(f"{op}: expected all tensors to be on the same device, but found "
                                    f"{x.device} and {y.device}")
-            if x.storage.data.dtype is not y.storage.data.dtype:
+            if x_data.dtype is not y_data.dtype:
                 dtype = promote(x.dtype, y.dtype)
                 if (x.ndim == 0) != (y.ndim == 0) and category(x.dtype) == category(y.dtype):
                     dtype = y.dtype if x.ndim == 0 else x.dtype  # a 0-d tensor does not widen its kind, as in PyTorch
                 x, y = x.to(dtype), y.to(dtype)
-            if x.storage.data.shape != y.storage.data.shape:
+            if x_data.shape != y_data.shape:
                 shape = broadcast_shape(x.shape, y.shape, op)
                 x, y = x._broadcast_to(shape), y._broadcast_to(shape)
-        elif isinstance(other, (int, float, bool, np.number)):
-            other = other.item() if isinstance(other, np.number) else other
-            if isinstance(other, int) and not -2 ** 63 <= other < 2 ** 63:
-                raise OverflowError(f"{op}: the number {other} does not fit in int64")
+        elif isinstance(other, (float, int, np.number)):  # bool is an int
+            if type(other) is not float:
+                other = other.item() if isinstance(other, np.number) else other
+                if isinstance(other, int) and not -2 ** 63 <= other < 2 ** 63:
+                    raise OverflowError(f"{op}: the number {other} does not fit in int64")
             x = self
-            if not x.dtype.is_float:
+            dtype = self.storage.data.dtype
+            if dtype is not DType.float32 and dtype is not DType.float64:
                 if isinstance(other, float):
                     x = self.to(default_float())
-                elif isinstance(other, int) and not isinstance(other, bool) and self.dtype == DType.bool:
+                elif isinstance(other, int) and not isinstance(other, bool) and dtype is DType.bool:
                     x = self.to(DType.int64)
             # A Python number becomes a CONST of x's shape (a zero-stride view), not a broadcast chain.
-            y = Tensor.from_data(type(x.storage.data).const(other, x.shape, x.dtype))
+            data = x.storage.data
+            y = Tensor.from_data(type(data).const(other, data.shape, data.dtype))
+        elif isinstance(other, (np.ndarray, np.generic)):  # an array, or a numpy bool or string
+            return self._operands(Tensor(other), op, reverse)
         else:
             raise TypeError(f"{op}: unsupported operand type {type(other).__name__} "
                             f"(expected a Tensor or a Python number)")

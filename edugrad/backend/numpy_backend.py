@@ -81,9 +81,11 @@ class NumpyData(TensorData):
     _rng = np.random.default_rng(0)
 
     def __init__(self, array: np.ndarray):
-        self.array = np.asarray(array)  # ufuncs on 0-d arrays return numpy scalars; keep an ndarray
-        self.shape: Shape = self.array.shape
-        self.dtype: DType = EDUGRAD_DTYPES[self.array.dtype]
+        if type(array) is not np.ndarray:  # ufuncs on 0-d arrays return numpy scalars; keep an ndarray
+            array = np.asarray(array)
+        self.array = array
+        self.shape: Shape = array.shape
+        self.dtype: DType = EDUGRAD_DTYPES[array.dtype]
 
     @classmethod
     def const(cls, value: float | int | bool, shape: Shape, dtype: DType) -> NumpyData:
