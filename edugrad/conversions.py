@@ -74,6 +74,8 @@ class Conversions:
 
     def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         """to(dtype), to(device), to(device, dtype) or to(other tensor), as PyTorch."""
+        if len(args) == 1 and not kwargs and isinstance(args[0], DType):  # to(DType.x): every dtype promotion
+            return self._cast(args[0])
         dtype = to_dtype(kwargs.get("dtype"), "to")
         for arg in (*args, kwargs.get("device")):
             if isinstance(arg, Conversions):  # another tensor: take its dtype
@@ -82,6 +84,9 @@ class Conversions:
                 dtype = to_dtype(arg, "to")
             elif arg is not None:
                 device_of(arg, "to")  # refuses a device this backend cannot reach
+        return self._cast(dtype)
+
+    def _cast(self: Tensor, dtype: DType | None) -> Tensor:
         if dtype is None or dtype == self.dtype:
             return self
         if not dtype.is_float:  # integers and bools carry no gradient

@@ -226,7 +226,7 @@ class Indexing:
     def __getitem__(self: Tensor, index: Any) -> Tensor:
         out = getitem(self, index)
         # a view: in-place changes to it reach self
-        out._base = (self, lambda base: getitem(base, index), lambda base, value: setitem(base, index, value))
+        out._base = (self, "index", index)
         return out
 
     def gather(self: Tensor, dim: int, index: Tensor) -> Tensor:

@@ -42,8 +42,10 @@ class InPlace:
 
     __slots__ = ()
     storage: Storage
-    # the tensor this is a view of, how to read the view from it, and how to write a new view back
-    _base: tuple[Tensor, Callable[[Tensor], Tensor], Callable[[Tensor, Tensor], Tensor]] | None
+    # the tensor this is a view of, and which view: ("reshape", shape) or ("index", index). Only
+    # these are stored, not functions to read and write the view: views are made on every forward
+    # pass, and an in-place change to one is rare; `read_view` and `write_view` derive the two then.
+    _base: tuple[Tensor, str, Any] | None
     _grad: Tensor | None
 
     @property
@@ -78,10 +80,10 @@ class InPlace:
         writes the change through to the tensor it views, as in PyTorch."""
         if self._base is None:
             return self._set(new_contents(self._history()), op)
-        base, read, write = self._base
+        base, kind, where = self._base
         base_now = base._history()
-        new_view = new_contents(read(base_now))
-        base._inplace(lambda _: write(base_now, new_view), op)
+        new_view = new_contents(read_view(base_now, kind, where))
+        base._inplace(lambda _: write_view(base_now, kind, where, new_view), op)
         return self._set(new_view, op)
 
     def _set(self: Tensor, value: Tensor, op: str) -> Tensor:
@@ -197,3 +199,14 @@ class InPlace:
         from edugrad.indexing import setitem  # the indexing engine, which imports Tensor
         self._inplace(lambda old: setitem(old, index, value), "__setitem__")
 
+
+def read_view(base: Tensor, kind: str, where: Any) -> Tensor:
+    """The view of `base` that `x.reshape(where)` ("reshape") or `x[where]` ("index") made."""
+    from edugrad.indexing import getitem  # the indexing engine, which imports Tensor
+    return base.reshape(where) if kind == "reshape" else getitem(base, where)
+
+
+def write_view(base: Tensor, kind: str, where: Any, value: Tensor) -> Tensor:
+    """`base` with that view of it replaced by `value`."""
+    from edugrad.indexing import setitem
+    return value.reshape(base.shape) if kind == "reshape" else setitem(base, where, value)

@@ -790,9 +790,7 @@ class Tensor(InPlace, Indexing, Conversions):
         if tuple(new_shape) == self.shape:
             return self
         out = Reshape.apply(self, shape=tuple(new_shape))
-        # a view: in-place changes to it reach self
-        shape_of_view = out.shape  # not `out` itself: the lambdas would keep it alive in a cycle
-        out._base = (self, lambda base: base.reshape(shape_of_view), lambda base, value: value.reshape(base.shape))
+        out._base = (self, "reshape", out.shape)  # a view: in-place changes to it reach self
         return out
 
     def view(self, *shape: Any) -> Tensor:
