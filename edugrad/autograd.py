@@ -173,13 +173,15 @@ def versions_to_check(ctx: Function, parents: tuple[Tensor, ...]) -> list[int | 
     Function saved, and of the ones made by other Functions (an in-place change rewrites their
     history). A leaf the Function did not save may change freely, as in PyTorch (None)."""
     versions: list[int | None] = []
-    saved: list[int] | None = None  # the ids of what forward saved, gathered once, for the leaves
     for p in parents:
         storage = p.storage
         if p._ctx is None:
-            if saved is None:
-                saved = [id(value) for value in ctx.__dict__.values()]
-            if id(storage.data) not in saved:
+            # A plain loop, not any(...): this runs on every recorded op with a leaf input (each
+            # `x * 2` has one, the constant), and a generator costs more than the few saved values.
+            for value in ctx.__dict__.values():
+                if value is storage.data:
+                    break
+            else:
                 versions.append(None)  # a leaf whose data backward does not read
                 continue
         versions.append(storage.version)
@@ -199,9 +201,15 @@ def check_versions(ctx: Function) -> None:
 
 
 def accumulate(leaf: Tensor, grad: TensorData) -> None:
-    """leaf.grad += grad, as a new tensor with no history."""
+    """leaf.grad += grad, as a new tensor with no history.
+
+    A first gradient is stored as a fresh row-major copy, laid out as the leaf is (PyTorch's
+    AccumulateGrad, too, keeps a gradient in its parameter's layout). The gradient of a Linear
+    weight comes out of MATMUL's backward transposed, a view; every elementwise op of the
+    optimizer on it then read it across the rows, ~10x slower, several times a step. Adding -0.0
+    makes the copy: x + -0.0 is x for every x, -0.0 and NaN too, and elementwise results are row-major."""
     if leaf.grad is None:
-        leaf.grad = Tensor.from_data(grad)
+        leaf.grad = Tensor.from_data(grad.binary(BinaryOps.ADD, type(grad).const(-0.0, grad.shape, grad.dtype)))
     else:
         leaf.grad = Tensor.from_data(leaf.grad.storage.data.binary(BinaryOps.ADD, grad))
 

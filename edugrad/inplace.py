@@ -79,7 +79,8 @@ class InPlace:
         at them, not at self (whose history is about to change). A view (`x[0]`, `x.view(-1)`)
         writes the change through to the tensor it views, as in PyTorch."""
         if self._base is None:
-            return self._set(new_contents(self._history()), op)
+            # With no graph being recorded (an optimizer step) the old contents need no node of their own.
+            return self._set(new_contents(self._history() if autograd.GradMode.enabled else self), op)
         base, kind, where = self._base
         base_now = base._history()
         new_view = new_contents(read_view(base_now, kind, where))
@@ -161,10 +162,10 @@ class InPlace:
         return self._inplace(lambda old: old.neg(), "neg_")
 
     def addcmul_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
-        return self._inplace(lambda old: old + value * tensor1 * tensor2, "addcmul_")
+        return self._inplace(lambda old: old.addcmul(tensor1, tensor2, value), "addcmul_")
 
     def addcdiv_(self: Tensor, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
-        return self._inplace(lambda old: old + value * tensor1 / tensor2, "addcdiv_")
+        return self._inplace(lambda old: old.addcdiv(tensor1, tensor2, value), "addcdiv_")
 
     def lerp_(self: Tensor, end: Tensor, weight: TensorLike) -> Tensor:
         return self._inplace(lambda old: old.lerp(end, weight), "lerp_")

@@ -535,6 +535,14 @@ class Tensor(InPlace, Indexing, Conversions):
     def lerp(self, end: Tensor, weight: TensorLike) -> Tensor:
         return self._float_only("lerp") + weight * (end - self)
 
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
+        """self + value * tensor1 * tensor2, in PyTorch's order (a multiply by 1 is skipped: it is exact)."""
+        return self + (tensor1 if value == 1 else value * tensor1) * tensor2
+
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, value: Scalar = 1) -> Tensor:
+        """self + value * tensor1 / tensor2, in PyTorch's order."""
+        return self + (tensor1 if value == 1 else value * tensor1) / tensor2
+
     def frac(self) -> Tensor:
         return self._float_only("frac") - self.trunc().detach()
 

@@ -27,12 +27,13 @@ class Adadelta(Optimizer):
     def init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"step": 0, "square_avg": zeros_like(param), "acc_delta": zeros_like(param)}
 
-    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> Tensor:
+    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         rho, eps = group["rho"], group["eps"]
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+            grad = grad.add(param, alpha=group["weight_decay"])
         state["step"] += 1
-        v = state["square_avg"] = rho * state["square_avg"] + (1 - rho) * (grad * grad)
-        delta = (state["acc_delta"] + eps).sqrt() / (v + eps).sqrt() * grad
-        state["acc_delta"] = rho * state["acc_delta"] + (1 - rho) * (delta * delta)
-        return param - group["lr"] * delta
+        square_avg = state["square_avg"].mul_(rho).addcmul_(grad, grad, value=1 - rho)
+        std = square_avg.add(eps).sqrt()
+        delta = state["acc_delta"].add(eps).sqrt() / std * grad
+        state["acc_delta"].mul_(rho).addcmul_(delta, delta, value=1 - rho)
+        param.add_(delta, alpha=-group["lr"])

@@ -17,7 +17,10 @@ class Adam(Optimizer):
                                                     p <- p - lr * weight_decay * p)
         m <- beta1 m + (1 - beta1) g               v <- beta2 v + (1 - beta2) g^2
         v <- max(v_max, v)                         (amsgrad: the largest v seen so far)
-        p <- p - lr / (1 - beta1^t) * m / (sqrt(v / (1 - beta2^t)) + eps)
+        p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    Written with PyTorch's in-place ops in PyTorch's order (its single-tensor Adam), so the
+    numbers agree to float32 rounding: m moves toward g by lerp_, v by mul_ and addcmul_.
     """
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -32,20 +35,22 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = zeros_like(param)
         return state
 
-    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> Tensor:
+    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
-        if weight_decay and not group["decoupled_weight_decay"]:
-            grad = grad + weight_decay * param
+        if weight_decay and group["decoupled_weight_decay"]:
+            param.mul_(1 - lr * weight_decay)
+        elif weight_decay:
+            grad = grad.add(param, alpha=weight_decay)
         state["step"] += 1
         t = state["step"]
-        m = state["exp_avg"] = beta1 * state["exp_avg"] + (1 - beta1) * grad
-        v = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1 - beta2) * (grad * grad)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        exp_avg.lerp_(grad, 1 - beta1)
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
         if group["amsgrad"]:
-            v = state["max_exp_avg_sq"] = state["max_exp_avg_sq"].maximum(v)
-        if weight_decay and group["decoupled_weight_decay"]:
-            param = param * (1 - lr * weight_decay)
-        denominator = v.sqrt() * (1 / math.sqrt(1 - beta2 ** t)) + group["eps"]
-        return param - (lr / (1 - beta1 ** t)) * m / denominator
+            exp_avg_sq = state["max_exp_avg_sq"].copy_(state["max_exp_avg_sq"].maximum(exp_avg_sq))
+        step_size = lr / (1 - beta1 ** t)
+        denominator = (exp_avg_sq.sqrt() / math.sqrt(1 - beta2 ** t)).add_(group["eps"])
+        param.addcdiv_(exp_avg, denominator, value=-step_size)
 
 
 class AdamW(Adam):

@@ -4,11 +4,11 @@ An optimizer is its update rule. The base class walks every group and every para
 a gradient, and asks the subclass for two things only:
 
     init_state(param, group)               the buffers a parameter starts with (moving averages, step)
-    update(param, grad, state, group)      the parameter's new value, updating `state` in place
+    update(param, grad, state, group)      change `param` and the buffers in `state` in place
 
-`update` works on detached values under no_grad; the base writes the result back in place
-(`p.copy_(...)`), so the model and the optimizer keep holding the same tensor objects. The base
-also negates the gradient for `maximize=True` and checks the hyper-parameters of every group,
+`update` works on a detached view of the parameter under no_grad, with PyTorch's in-place ops
+(`param.add_(d, alpha=-lr)`), so the model and the optimizer keep holding the same tensor objects
+and each rule reads as PyTorch writes it. The base also negates the gradient for `maximize=True` and checks the hyper-parameters of every group,
 one helper per kind of check, so `SGD(params, lr="0.1")` is refused wherever it comes from.
 
 Parameters come as an iterable of tensors, or as a list of dicts ("parameter groups"), each with
@@ -151,15 +151,15 @@ class Optimizer:
                     grad = -p.grad if group.get("maximize") else p.grad
                     if p not in self.state:
                         self.state[p] = self.init_state(p, group)
-                    p.copy_(self.update(p.detach(), grad, self.state[p], group))
+                    self.update(p.detach(), grad, self.state[p], group)
         return loss
 
     def init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         """The state a parameter starts with, before its first update (its saved names, PyTorch's)."""
         return {}
 
-    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> Tensor:
-        """The update rule: the new value of `param` given its gradient; updates `state` in place."""
+    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """The update rule: change `param` in place given its gradient, and the buffers in `state`."""
         raise NotImplementedError(f"{type(self).__name__}.update")
 
     # ------------------------------------------------------------ saving and resuming

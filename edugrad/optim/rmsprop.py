@@ -33,17 +33,20 @@ class RMSprop(Optimizer):
             state["grad_avg"] = zeros_like(param)
         return state
 
-    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> Tensor:
+    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         alpha, momentum = group["alpha"], group["momentum"]
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+            grad = grad.add(param, alpha=group["weight_decay"])
         state["step"] += 1
-        v = state["square_avg"] = alpha * state["square_avg"] + (1 - alpha) * (grad * grad)
+        square_avg = state["square_avg"].mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
         if group["centered"]:
-            mean = state["grad_avg"] = alpha * state["grad_avg"] + (1 - alpha) * grad
-            v = v - mean * mean
-        denominator = v.sqrt() + group["eps"]
+            grad_avg = state["grad_avg"].lerp_(grad, 1 - alpha)
+            average = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt()
+        else:
+            average = square_avg.sqrt()
+        average = average.add_(group["eps"])
         if momentum > 0:
-            velocity = state["momentum_buffer"] = momentum * state["momentum_buffer"] + grad / denominator
-            return param - group["lr"] * velocity
-        return param - group["lr"] * grad / denominator
+            velocity = state["momentum_buffer"].mul_(momentum).addcdiv_(grad, average)
+            param.add_(velocity, alpha=-group["lr"])
+        else:
+            param.addcdiv_(grad, average, value=-group["lr"])

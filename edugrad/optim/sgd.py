@@ -28,15 +28,14 @@ class SGD(Optimizer):
     def init_state(self, param: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {"momentum_buffer": None} if group["momentum"] else {}
 
-    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> Tensor:
+    def update(self, param: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]) -> None:
         momentum, dampening = group["momentum"], group["dampening"]
-        d = grad + group["weight_decay"] * param if group["weight_decay"] else grad
+        d = grad.add(param, alpha=group["weight_decay"]) if group["weight_decay"] else grad
         if momentum:
             velocity = state["momentum_buffer"]
             if velocity is None:
-                velocity = d.detach()
+                velocity = state["momentum_buffer"] = d.clone()  # a buffer of its own, changed in place
             else:
-                velocity = momentum * velocity + (d if dampening == 0 else (1 - dampening) * d)
-            state["momentum_buffer"] = velocity
-            d = d + momentum * velocity if group["nesterov"] else velocity
-        return param - group["lr"] * d
+                velocity.mul_(momentum).add_(d, alpha=1 - dampening)
+            d = d.add(velocity, alpha=momentum) if group["nesterov"] else velocity
+        param.add_(d, alpha=-group["lr"])
