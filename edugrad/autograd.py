@@ -201,15 +201,9 @@ def check_versions(ctx: Function) -> None:
 
 
 def accumulate(leaf: Tensor, grad: TensorData) -> None:
-    """leaf.grad += grad, as a new tensor with no history.
-
-    A first gradient is stored as a fresh row-major copy, laid out as the leaf is (PyTorch's
-    AccumulateGrad, too, keeps a gradient in its parameter's layout). The gradient of a Linear
-    weight comes out of MATMUL's backward transposed, a view; every elementwise op of the
-    optimizer on it then read it across the rows, ~10x slower, several times a step. Adding -0.0
-    makes the copy: x + -0.0 is x for every x, -0.0 and NaN too, and elementwise results are row-major."""
+    """leaf.grad += grad, as a new tensor with no history."""
     if leaf.grad is None:
-        leaf.grad = Tensor.from_data(grad.binary(BinaryOps.ADD, type(grad).const(-0.0, grad.shape, grad.dtype)))
+        leaf.grad = Tensor.from_data(grad)
     else:
         leaf.grad = Tensor.from_data(leaf.grad.storage.data.binary(BinaryOps.ADD, grad))
 
