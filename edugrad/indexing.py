@@ -135,7 +135,10 @@ def check_index(index: Tensor, size: int, op: str, negative_ok: bool = True) -> 
         raise IndexError(f"{op}: index tensors must be integers, got {index.dtype.value}")
     if not index.numel():
         return index
-    low, high = int(index.amin().item()), int(index.amax().item())
+    # The bounds are read on the host: two numpy reductions, where amin and amax as Tensor ops
+    # were six ops and two .item() calls, more than a small gather itself (every embedding lookup).
+    host = index.storage.data.to_host()  # not .numpy(): that copies a read-only (expanded) view
+    low, high = int(host.min()), int(host.max())
     if low < (-size if negative_ok else 0) or high >= size:
         raise IndexError(f"{op}: index {high if high >= size else low} is out of bounds for dim of size {size}")
     return (index + size).where(index < 0, index) if low < 0 else index
