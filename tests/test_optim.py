@@ -89,6 +89,38 @@ def test_trajectory_matches_torch(name: str, options: dict[str, Any]) -> None:
         assert_same(ours, theirs, step)
 
 
+@pytest.mark.parametrize("name, options", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.1)),
+                                           ("AdamW", dict(lr=0.1)), ("RMSprop", dict(lr=0.01, centered=True)),
+                                           ("Adadelta", dict())])
+def test_transposed_gradient(name: str, options: dict[str, Any]) -> None:
+    """A Linear weight's gradient arrives as a transposed view (Adam copies it row-major first)."""
+    ours, theirs = edugrad_params(), torch_params()
+    ours_opt, theirs_opt = getattr(optim, name)(ours, **options), getattr(torch.optim, name)(theirs, **options)
+    for step in range(5):
+        set_gradients(ours, theirs)
+        ours[0].grad = Tensor(np.ascontiguousarray(ours[0].grad.numpy().T)).T  # same values, a permuted view
+        ours_opt.step()
+        theirs_opt.step()
+        assert_same(ours, theirs, step)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "Adadelta"])
+def test_step_changes_parameters_and_buffers_in_place(name: str) -> None:
+    """As in PyTorch, the parameter and its state buffers stay the same tensor objects, each step
+    bumping the parameter's version; the gradient is left as it was."""
+    p = Tensor(INIT[0], requires_grad=True)
+    opt = getattr(optim, name)([p], lr=0.1, **({"momentum": 0.9} if name in ("SGD", "RMSprop") else {}))
+    p.grad = Tensor(gradient(0, p.numpy()))
+    opt.step()
+    buffers, version, grad = dict(opt.state[p]), p._version, p.grad.numpy().copy()
+    opt.step()
+    assert p._version > version
+    np.testing.assert_array_equal(p.grad.numpy(), grad)
+    for key, value in buffers.items():
+        if isinstance(value, Tensor):
+            assert opt.state[p][key] is value, f"{name}: state {key!r} was replaced, not changed in place"
+
+
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta"])
 def test_param_groups_and_missing_gradients(name: str) -> None:
     """Groups with their own settings; a parameter without a gradient is left alone."""
