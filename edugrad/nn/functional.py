@@ -494,11 +494,10 @@ def class_dim(input: Tensor) -> int:
     return 1 if input.ndim > 1 else 0
 
 
-def target_mask(input: Tensor, target: Tensor, ignore_index: int, op: str) -> Tensor:
-    """A bool one-hot of the integer targets along the class dim, all False where target is
-    ignore_index. Picking with where(mask, ...) costs a few elementwise ops and, unlike a product
-    with a one-hot, cannot turn a -inf score elsewhere in the row into a NaN. A target outside
-    [0, classes) marks nothing, which is how it is caught."""
+def check_targets(input: Tensor, target: Tensor, ignore_index: int, op: str) -> bool:
+    """Refuse targets that are not integer class indices of the right shape, or out of range;
+    whether any target is ignore_index. The range is checked on the host (two numpy reductions),
+    where as Tensor ops it took more than the loss itself on a small batch."""
     c = class_dim(input)
     expected = input.shape[:c] + input.shape[c + 1:]
     if not isinstance(target, Tensor) or target.dtype.is_float or target.dtype == DType.bool:
@@ -506,15 +505,22 @@ def target_mask(input: Tensor, target: Tensor, ignore_index: int, op: str) -> Te
         raise TypeError(f"{op}: targets must be an integer tensor of class indices, got {found}")
     if target.shape != expected:
         raise ValueError(f"{op}: input {input.shape} needs integer targets of shape {expected}, got {target.shape}")
-    n = input.shape[c]
+    n, host = input.shape[c], target.storage.data.to_host()
+    if host.size and (host.min() < 0 or host.max() >= n):
+        bad = host[((host < 0) | (host >= n)) & (host != ignore_index)]
+        if bad.size:
+            raise IndexError(f"{op}: target {bad.flat[0]} is out of bounds for {n} classes")
+    return bool(host.size) and bool((host == ignore_index).any())
+
+
+def target_mask(input: Tensor, target: Tensor, ignore_index: int, op: str) -> Tensor:
+    """A bool one-hot of the (checked) integer targets along the class dim, all False where target
+    is ignore_index. Picking with where(mask, ...) cannot turn a -inf score elsewhere in the row into
+    a NaN, as a product with a one-hot would."""
+    check_targets(input, target, ignore_index, op)
+    c, n = class_dim(input), input.shape[class_dim(input)]
     classes = arange(n).reshape([n if i == c else 1 for i in range(input.ndim)])
-    mask = (target.unsqueeze(c) == classes) & (target != ignore_index).unsqueeze(c)
-    ignored = int((target == ignore_index).sum().item())
-    if int(mask.sum().item()) + ignored != target.numel():
-        out_of_range = ((target < 0) | (target >= n)) & (target != ignore_index)
-        bad = target.numpy()[out_of_range.numpy()].flat[0]
-        raise IndexError(f"{op}: target {bad} is out of bounds for {n} classes")
-    return mask
+    return (target.unsqueeze(c) == classes) & (target != ignore_index).unsqueeze(c)
 
 
 def class_weights(input: Tensor, weight: Tensor | None, op: str) -> Tensor | None:
@@ -536,13 +542,21 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
 
 def negative_log_likelihood(input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int,
                             reduction: str, op: str) -> Tensor:
-    """nll_loss, with errors named after `op`, the function the user called."""
-    mask, w, c = target_mask(input, target, ignore_index, op), class_weights(input, weight, op), class_dim(input)
-    weighted = input if w is None else input * w
-    losses = -where(mask, weighted, 0.0).sum(c)
+    """nll_loss, with errors named after `op`, the function the user called. Each target's score is
+    picked by GATHER (backward: SCATTER_ADD), not by a (N, C) one-hot mask: a few ops on N numbers."""
+    any_ignored, c = check_targets(input, target, ignore_index, op), class_dim(input)
+    w = class_weights(input, weight, op)  # (C,) laid along the class dim, or None
+    valid = target != ignore_index if any_ignored else None
+    index = where(valid, target, 0) if valid is not None else target  # an ignored target picks class 0, unused
+    picked = input.gather(c, index.unsqueeze(c)).squeeze(c)  # (N, ...): the targets' scores
+    target_weight = None if w is None else w.reshape(-1).gather(0, index.reshape(-1)).reshape(index.shape)
+    losses = -picked if target_weight is None else -(picked * target_weight)
+    if valid is not None:
+        losses = where(valid, losses, 0.0)
     if reduction == "mean":
-        target_weight = mask.sum() if w is None else where(mask, w, 0.0).sum()
-        return losses.sum() / target_weight
+        if target_weight is None:
+            return losses.sum() / (valid.sum() if valid is not None else float(target.numel()))
+        return losses.sum() / (where(valid, target_weight, 0.0) if valid is not None else target_weight).sum()
     return reduce_loss(losses, reduction, op)
 
 
