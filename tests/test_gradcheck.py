@@ -65,6 +65,8 @@ FUNCTION_CASES = [  # (the Function, a Tensor method that runs it, inputs)
     ("Gather", lambda x: function.Gather.apply(x, Tensor([[2, 0, 2], [1, 1, 0]]), axis=1), [rand(2, 3)]),
     ("GeluTanh", function.GeluTanh.apply, [rand(2, 3)]),
     ("Softmax", lambda x: function.Softmax.apply(x, dim=1), [rand(2, 3)]),
+    ("Linear", lambda x, w, b: function.Linear.apply(x, w, b), [rand(4, 3), rand(2, 3), rand(2)]),
+    ("Linear without bias", lambda x, w: function.Linear.apply(x, w), [rand(4, 3), rand(2, 3)]),
     ("Cat", lambda x, y, z: function.Cat.apply(x, y, z, dim=1), [rand(2, 3), rand(2, 1), rand(2, 2)]),
     ("LogSoftmax", lambda x: function.LogSoftmax.apply(x, dim=0), [rand(2, 3)]),
     ("LayerNorm", lambda x: function.LayerNorm.apply(x, dims=(1, 2), eps=1e-5), [rand(2, 3, 4)]),

@@ -14,7 +14,7 @@ import numpy as np
 
 from edugrad.autograd import no_grad
 from edugrad.creation import arange, cat, rand, zeros_like
-from edugrad.function import Conv2d, GeluTanh, LayerNorm, Window
+from edugrad.function import Conv2d, GeluTanh, LayerNorm, Linear, Window
 from edugrad.indexing import take_rows
 from edugrad.ops import DType
 from edugrad.shapes import broadcast_shape
@@ -120,14 +120,14 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight shaped (out_features, in_features)."""
     if weight.ndim not in (1, 2):
         raise RuntimeError(f"linear: weight must be 1-D or 2-D (out_features, in_features), got {weight.shape}")
-    if weight.ndim == 1:
-        out = input @ weight
-    elif input.ndim > 2:
+    if (input.ndim >= 2 and weight.ndim == 2 and input.shape[-1] == weight.shape[1] and input.dtype == weight.dtype
+            and (bias is None or (bias.shape == weight.shape[:1] and bias.dtype == weight.dtype))):
         # (B, T, in) as (B*T, in) rows: one MATMUL, and one for the weight's gradient, instead
         # of a batched product against a broadcast weight whose gradient is B products summed.
-        out = (input.reshape(-1, input.shape[-1]) @ weight.T).reshape(*input.shape[:-1], weight.shape[0])
-    else:
-        out = input @ weight.T
+        rows = input.reshape(-1, input.shape[-1]) if input.ndim > 2 else input
+        out = Linear.apply(rows, weight) if bias is None else Linear.apply(rows, weight, bias)
+        return out.reshape(*input.shape[:-1], weight.shape[0]) if input.ndim > 2 else out
+    out = input @ (weight.T if weight.ndim == 2 else weight)  # a vector input, or what matmul refuses
     return out + bias if bias is not None else out
 
 

@@ -39,11 +39,6 @@ class Adam(Optimizer):
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
         if weight_decay and not group["decoupled_weight_decay"]:
             grad = grad.add(param, alpha=weight_decay)
-        else:
-            # The gradient is read three times below, and a Linear weight's comes out of MATMUL's
-            # backward transposed (a view), which numpy reads across its rows, ~10x slower: one
-            # row-major copy costs less than three slow reads. (add above makes one too.)
-            grad = grad.clone()
         if weight_decay and group["decoupled_weight_decay"]:
             param.mul_(1 - lr * weight_decay)
         state["step"] += 1
