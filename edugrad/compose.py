@@ -1,13 +1,12 @@
 """Compositions of primitive ops on TensorData that the Functions of function.py share.
 
-Each is a small piece of some op's math that is not one primitive: spreading a gradient back over
-the windows it came from (`fold`, the col2im of convolution), putting zeros between elements
-(`dilate`), exact integer powers, and the like. Like function.py, this sees only TensorData.
+Each is a small piece of some op's math that is not one primitive: copying windows into the
+columns of a convolution (`im2col`), putting zeros between elements (`dilate`), exact integer
+powers, and the like. Like function.py, this sees only TensorData.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Sequence
 
@@ -43,32 +42,6 @@ def unstride(grad: TensorData, steps: Sequence[int], shape: Shape) -> TensorData
     grad = dilate(grad, [abs(s) for s in steps])
     padding = tuple((0, n - g) if s > 0 else (n - g, 0) for n, g, s in zip(shape, grad.shape, steps))
     return grad.pad(padding)
-
-
-def fold(windows: TensorData, shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...],
-         dilation: tuple[int, ...]) -> TensorData:
-    """The inverse of WINDOW for gradients: add every window element (..., H', W', kh, kw) back onto
-    the position of `shape` (..., H, W) it was copied from. One shifted, spread-out copy per kernel
-    position: kh*kw pads and adds of input-sized arrays, cheaper than any contraction here."""
-    k = len(kernel)
-    lead, spatial = shape[:-k], shape[-k:]
-    out_sizes = windows.shape[len(lead):len(lead) + k]
-    if stride == kernel and dilation == (1,) * k:
-        # Windows tile the input without overlap: interleave (H', kh) back into rows, no adds.
-        order = tuple(range(len(lead))) + tuple(a for i in range(k) for a in (len(lead) + i, len(lead) + k + i))
-        tiled = windows.permute(order).reshape(lead + tuple(o * kk for o, kk in zip(out_sizes, kernel)))
-        return tiled.pad(tuple((0, 0) for _ in lead) + tuple((0, n - t) for n, t in zip(spatial, tiled.shape[len(lead):])))
-    total: TensorData | None = None
-    for position in itertools.product(*(range(size) for size in kernel)):
-        bounds = tuple((0, s) for s in windows.shape[:len(lead) + k]) + tuple((p, p + 1) for p in position)
-        part = dilate(windows.shrink(bounds).reshape(lead + out_sizes), (1,) * len(lead) + stride)
-        offsets = [p * d for p, d in zip(position, dilation)]
-        padding = tuple((0, 0) for _ in lead) + tuple(
-            (o, n - o - m) for o, n, m in zip(offsets, spatial, part.shape[len(lead):]))
-        part = part.pad(padding)
-        total = part if total is None else total.binary(BinaryOps.ADD, part)
-    assert total is not None
-    return total
 
 
 def join(pieces: Sequence[TensorData], dim: int) -> TensorData:

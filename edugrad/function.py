@@ -16,7 +16,7 @@ import math
 
 from edugrad.autograd import Function, Grads
 from edugrad.backend.base import Shape, TensorData
-from edugrad.compose import (fold, join, full_like, im2col, logical_not, polynomial, power, real_power, transpose_last,
+from edugrad.compose import (full_like, im2col, join, logical_not, polynomial, power, real_power, transpose_last,
                              truncate, unstride, widened, zeros_like)
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
@@ -437,15 +437,15 @@ class Stride(Function):
 
 class Window(Function):
     """Sliding windows (a view). Each input element appears in several windows, so its gradient is
-    the sum of the gradients of all its copies: `fold`."""
+    the sum of the gradients of all its copies: FOLD."""
 
     def forward(self, x: TensorData, kernel: tuple[int, ...], stride: tuple[int, ...],
                 dilation: tuple[int, ...]) -> TensorData:
-        self.in_shape, self.kernel, self.stride, self.dilation = x.shape, kernel, stride, dilation
+        self.in_shape, self.stride, self.dilation = x.shape, stride, dilation
         return x.window(kernel, stride, dilation)
 
     def backward(self, grad: TensorData) -> TensorData:
-        return fold(grad, self.in_shape, self.kernel, self.stride, self.dilation)
+        return grad.fold(self.in_shape, self.stride, self.dilation)
 
 
 class Gather(Function):
@@ -492,7 +492,7 @@ class Conv2d(Function):
     Forward is im2col then MATMUL: every window of x is copied into one column of `columns`, so the
     whole convolution is one batched MATMUL per group. Backward: dL/dw is the MATMUL of the
     gradient with those same columns; dL/dx is the MATMUL of the gradient with the kernels, which
-    gives the gradient of every column entry, added back onto x by col2im (`fold`).
+    gives the gradient of every column entry, added back onto x by col2im (FOLD).
     Composing WINDOW, RESHAPE and MATMUL as separate Functions would give the same numbers, but
     would keep both the windows and the columns alive until backward; this keeps only the columns.
 
@@ -528,12 +528,15 @@ class Conv2d(Function):
         grad_x = None
         if self.needs_input_grad[0]:
             kernels = self.w.reshape((g, group_out, group_channels * kh * kw))
-            grad_columns = transpose_last(kernels).matmul(grad_rows)  # (groups, C/groups*kh*kw, N*H'*W')
-            grad_windows = grad_columns.reshape((g, group_channels, kh, kw, n, out_h, out_w))
-            grad_windows = grad_windows.permute((0, 1, 4, 5, 6, 2, 3))  # (groups, C/groups, N, H', W', kh, kw)
+            # The gradient's columns ordered (H', W', N), batch innermost, rather than as the
+            # forward's: FOLD then adds rows of W'*N neighbours instead of rows of W' (see numpy's).
+            grad_pixels = grad.permute((1, 2, 3, 0)).reshape((g, group_out, out_h * out_w * n))  # (groups, O/groups, H'*W'*N)
+            grad_columns = transpose_last(kernels).matmul(grad_pixels)  # (groups, C/groups*kh*kw, H'*W'*N)
+            grad_windows = grad_columns.reshape((g, group_channels, kh, kw, out_h, out_w, n))
+            grad_windows = grad_windows.permute((0, 1, 6, 4, 5, 2, 3))  # (groups, C/groups, N, H', W', kh, kw)
             height, width = self.x_shape[2], self.x_shape[3]
             # col2im: each window entry's gradient added onto the pixel it was copied from
-            folded = fold(grad_windows, (g, group_channels, n, height, width), (kh, kw), self.stride, self.dilation)
+            folded = grad_windows.fold((g, group_channels, n, height, width), self.stride, self.dilation)
             grad_x = folded.reshape((g * group_channels, n, height, width))  # (C, N, H, W)
             grad_x = grad_x.permute((1, 0, 2, 3))  # (N, C, H, W)
         return grad_x, grad_w

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from edugrad.backend import threads
-from edugrad.backend.base import Shape, TensorData, window_sizes
+from edugrad.backend.base import Shape, TensorData, fold_slices, window_sizes
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 # log(0) = -inf, 1/0 = inf and 0/0 = nan are the contract's answers (as in IEEE and PyTorch), not
@@ -204,6 +204,19 @@ class NumpyData(TensorData):
             + tuple(st * d for st, d in zip(spatial_strides, dilation))
         )
         return NumpyData(as_strided(x, shape, strides, writeable=False))
+
+    def fold(self, shape: Shape, stride: tuple[int, ...], dilation: tuple[int, ...]) -> NumpyData:
+        # One in-place add per kernel position, of its (..., H', W') slice into a strided slice.
+        # The output's axes are laid out in memory in the order of the windows' own (..., H', W')
+        # axes, so both sides of each add run along the same rows: after Conv2d's backward MATMUL
+        # the batch axis is innermost, and the adds run over rows of W'*N elements (1,024 in
+        # learn_mnist) instead of rows of W' (8), ~3x faster.
+        by_memory = sorted(range(len(shape)), key=lambda axis: -abs(self.array.strides[axis]))
+        out = np.zeros(tuple(shape[axis] for axis in by_memory), self.array.dtype)
+        out = out.transpose(tuple(by_memory.index(axis) for axis in range(len(shape))))
+        for target, position in fold_slices(self.shape, stride, dilation):
+            out[(Ellipsis, *target)] += self.array[(Ellipsis, *position)]
+        return NumpyData(out)
 
     def cast(self, dtype: DType) -> NumpyData:
         if NUMPY_DTYPES[dtype] == self.array.dtype:
