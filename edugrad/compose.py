@@ -65,6 +65,21 @@ def join(pieces: Sequence[TensorData], dim: int) -> TensorData:
     return in_left.expand(shape).where(left.pad(along_dim(0, n_right)), right.pad(along_dim(n_left, 0)))
 
 
+def arange(n: int, dtype: DType, like: TensorData) -> TensorData:
+    """(n,) holding 0, 1, ..., n-1 in `like`'s backend. No op makes data that differs from element
+    to element, so each number is a CONST padded into its place, and they are added up: 2n ops
+    on tiny arrays, for n the size of a kernel."""
+    out = type(like).const(0, (n,), dtype)
+    for i in range(1, n):
+        out = out.binary(BinaryOps.ADD, type(like).const(i, (1,), dtype).pad(((i, n - 1 - i),)))
+    return out
+
+
+def isnan(x: TensorData) -> TensorData:
+    """x != x: true only for nan, the one value unequal to itself."""
+    return logical_not(x.binary(BinaryOps.CMPEQ, x))
+
+
 def transpose_last(x: TensorData) -> TensorData:
     order = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
     return x.permute(order)

@@ -16,8 +16,8 @@ import math
 
 from edugrad.autograd import Function, Grads
 from edugrad.backend.base import Shape, TensorData
-from edugrad.compose import (full_like, im2col, join, logical_not, polynomial, power, real_power, transpose_last,
-                             truncate, unstride, widened, zeros_like)
+from edugrad.compose import (arange, full_like, im2col, isnan, join, logical_not, polynomial, power, real_power,
+                             transpose_last, truncate, unstride, widened, zeros_like)
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 LN2 = math.log(2.0)
@@ -540,6 +540,90 @@ class Conv2d(Function):
             grad_x = folded.reshape((g * group_channels, n, height, width))  # (C, N, H, W)
             grad_x = grad_x.permute((1, 0, 2, 3))  # (N, C, H, W)
         return grad_x, grad_w
+
+
+class MaxPool2d(Function):
+    """The largest value of each window over the last two axes of x (..., H, W), padded with -inf,
+    as torch.nn.functional.max_pool2d. The gradient of each window goes to ONE of its elements,
+    the one PyTorch's CPU kernel picks: the first maximum in row-major window order, or the last
+    NaN. (amax shares it among equal maxima, which differs wherever a window holds ties, as the
+    zeros after a ReLU do.)
+
+    When x needs a gradient, forward runs PyTorch's loop over the kh*kw kernel positions, on whole
+    (..., H', W') arrays, which finds each window's largest value and which position holds it at
+    once; backward sends each window's gradient to that position with one FOLD. Otherwise
+    (inference) forward is a plain MAX reduce over the windows, with the same values."""
+
+    def forward(self, x: TensorData, kernel: tuple[int, int], stride: tuple[int, int],
+                padding: tuple[int, int], dilation: tuple[int, int]) -> TensorData:
+        self.x_shape, self.kernel, self.stride, self.padding, self.dilation = x.shape, kernel, stride, padding, dilation
+        padded = x
+        if padding != (0, 0):
+            zero_padded = x.pad(self.pad_widths(x.ndim))
+            inside = type(x).const(True, x.shape, DType.bool).pad(self.pad_widths(x.ndim))
+            padded = inside.where(zero_padded, full_like(zero_padded, -math.inf))
+        self.padded_shape = padded.shape
+        windows = padded.window(kernel, stride, dilation)  # (..., H', W', kh, kw), a view
+        out_shape, n = windows.shape[:-2], windows.ndim
+        if not self.needs_input_grad[0]:
+            # Kernel axes first, (kh, kw, ..., H', W'): the MAX then runs over kh*kw long slices.
+            largest = windows.permute((n - 2, n - 1) + tuple(range(n - 2))).reduce(ReduceOps.MAX, (0, 1))
+            return largest.reshape(out_shape)
+        # PyTorch's loop: a later element is taken if it is larger than the best so far, or nan.
+        best = type(x).const(-math.inf, out_shape, x.dtype)
+        self.choice = self.first_inside(x, out_shape)  # (..., H', W'), int32: which kernel position
+        for position, (a, b) in enumerate(itertools.product(range(kernel[0]), range(kernel[1]))):
+            bounds = tuple((0, size) for size in out_shape) + ((a, a + 1), (b, b + 1))
+            # This kernel position's element of every window, copied into one flat row (a RESHAPE
+            # of a strided view), so that the ops below read it contiguously.
+            value = windows.shrink(bounds).reshape((math.prod(out_shape),)).reshape(out_shape)
+            take = best.binary(BinaryOps.CMPLT, value).binary(BinaryOps.OR, isnan(value))
+            best = best.binary(BinaryOps.MAX, value)  # nan stays nan, as PyTorch's best does
+            # choice = position where taken. The positions only grow, so the last one taken is
+            # the largest: a MAX of take * position, ~9x faster in numpy than WHERE on a random mask.
+            taken = take.cast(DType.int32).binary(BinaryOps.MUL, type(x).const(position, out_shape, DType.int32))
+            self.choice = self.choice.binary(BinaryOps.MAX, taken)
+        return best
+
+    def backward(self, grad: TensorData) -> TensorData:
+        kh, kw = self.kernel
+        out_shape = grad.shape
+        # Each window's gradient at its choice, laid out (kh, kw, ..., H', W'): every array here is
+        # then a contiguous run of whole (..., H', W') blocks, with no 2-long innermost axes.
+        kernel_first = (kh, kw) + out_shape
+        positions = arange(kh * kw, DType.int32, grad).reshape((kh, kw) + (1,) * len(out_shape))
+        chosen = self.choice.reshape((1, 1) + out_shape).expand(kernel_first).binary(
+            BinaryOps.CMPEQ, positions.expand(kernel_first))
+        spread = grad.reshape((1, 1) + out_shape).expand(kernel_first)
+        grad_windows = spread.binary(BinaryOps.MUL, chosen.cast(grad.dtype))  # a multiply: faster than WHERE
+        n = len(kernel_first)
+        grad_windows = grad_windows.permute(tuple(range(2, n)) + (0, 1))  # (..., H', W', kh, kw)
+        grad_padded = grad_windows.fold(self.padded_shape, self.stride, self.dilation)
+        if self.padding == (0, 0):
+            return grad_padded
+        widths = self.pad_widths(len(self.x_shape))
+        return grad_padded.shrink(tuple((before, before + size) for (before, _), size in zip(widths, self.x_shape)))
+
+    def pad_widths(self, ndim: int) -> tuple[tuple[int, int], ...]:
+        (ph, pw) = self.padding
+        return ((0, 0),) * (ndim - 2) + ((ph, ph), (pw, pw))
+
+    def first_inside(self, x: TensorData, out_shape: Shape) -> TensorData:
+        """The kernel position PyTorch starts each window's loop from: its first element inside x,
+        not in the padding. That is the choice where every element is -inf (the loop never takes a
+        later one). 0 without padding; windows at the top and left edges start further in."""
+        if self.padding == (0, 0):
+            return type(x).const(0, out_shape, DType.int32)
+        kh, kw = self.kernel
+        inside = type(x).const(True, x.shape[-2:], DType.bool).pad(self.pad_widths(2))
+        inside = inside.window(self.kernel, self.stride, self.dilation)  # (H', W', kh, kw)
+        spatial = inside.shape[:2]
+        first = type(x).const(0, spatial, DType.int32)
+        for position in reversed(range(kh * kw)):  # the earliest inside position is written last
+            a, b = divmod(position, kw)
+            here = inside.shrink(((0, spatial[0]), (0, spatial[1]), (a, a + 1), (b, b + 1))).reshape(spatial)
+            first = here.where(type(x).const(position, spatial, DType.int32), first)
+        return first.reshape((1,) * (len(out_shape) - 2) + spatial).expand(out_shape)
 
 
 # ---------------------------------------------------------------- exact: erf, powers, rounding

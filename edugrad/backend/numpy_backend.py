@@ -211,11 +211,22 @@ class NumpyData(TensorData):
         # axes, so both sides of each add run along the same rows: after Conv2d's backward MATMUL
         # the batch axis is innermost, and the adds run over rows of W'*N elements (1,024 in
         # learn_mnist) instead of rows of W' (8), ~3x faster.
+        k = len(stride)
+        out_sizes, kernel = self.shape[-2 * k:-k], self.shape[-k:]
         by_memory = sorted(range(len(shape)), key=lambda axis: -abs(self.array.strides[axis]))
-        out = np.zeros(tuple(shape[axis] for axis in by_memory), self.array.dtype)
+        # Windows that do not overlap (stride >= kernel, no dilation: 2x2 pooling) each write their
+        # own elements, so a plain copy replaces the add, and if they also cover the whole output
+        # nothing needs zeroing first: ~2x faster.
+        disjoint = all(d == 1 and s >= kk for s, d, kk in zip(stride, dilation, kernel))
+        covered = disjoint and all(s == kk and o * s == n for s, kk, o, n in zip(stride, kernel, out_sizes, shape[-k:]))
+        make = np.empty if covered else np.zeros
+        out = make(tuple(shape[axis] for axis in by_memory), self.array.dtype)
         out = out.transpose(tuple(by_memory.index(axis) for axis in range(len(shape))))
         for target, position in fold_slices(self.shape, stride, dilation):
-            out[(Ellipsis, *target)] += self.array[(Ellipsis, *position)]
+            if disjoint:
+                out[(Ellipsis, *target)] = self.array[(Ellipsis, *position)]
+            else:
+                out[(Ellipsis, *target)] += self.array[(Ellipsis, *position)]
         return NumpyData(out)
 
     def cast(self, dtype: DType) -> NumpyData:
