@@ -563,12 +563,17 @@ class MaxPool2d(Function):
             inside = type(x).const(True, x.shape, DType.bool).pad(self.pad_widths(x.ndim))
             padded = inside.where(zero_padded, full_like(zero_padded, -math.inf))
         self.padded_shape = padded.shape
-        windows = padded.window(kernel, stride, dilation)  # (..., H', W', kh, kw), a view
-        out_shape, n = windows.shape[:-2], windows.ndim
         if not self.needs_input_grad[0]:
-            # Kernel axes first, (kh, kw, ..., H', W'): the MAX then runs over kh*kw long slices.
-            largest = windows.permute((n - 2, n - 1) + tuple(range(n - 2))).reduce(ReduceOps.MAX, (0, 1))
-            return largest.reshape(out_shape)
+            # The max of each row of the window, then the max of those: with no choice to track, a
+            # 2-D max is two 1-D ones. The first reads x in long rows (each row's windows are one
+            # strided run), ~2x faster in numpy than kh*kw slices of the 2-D windows.
+            (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+            rows = padded.window((1, kw), (1, sw), (1, dw))  # (..., H, W', 1, kw)
+            rows = rows.reduce(ReduceOps.MAX, (rows.ndim - 1,)).reshape(rows.shape[:-2])  # (..., H, W')
+            columns = rows.window((kh, 1), (sh, 1), (dh, 1))  # (..., H', W', kh, 1)
+            return columns.reduce(ReduceOps.MAX, (columns.ndim - 2,)).reshape(columns.shape[:-2])
+        windows = padded.window(kernel, stride, dilation)  # (..., H', W', kh, kw), a view
+        out_shape = windows.shape[:-2]
         # PyTorch's loop: a later element is taken if it is larger than the best so far, or nan.
         best = type(x).const(-math.inf, out_shape, x.dtype)
         self.choice = self.first_inside(x, out_shape)  # (..., H', W'), int32: which kernel position
