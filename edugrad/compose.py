@@ -85,11 +85,15 @@ def transpose_last(x: TensorData) -> TensorData:
     return x.permute(order)
 
 
-def im2col(windows: TensorData) -> TensorData:
+def im2col(windows: TensorData, batch_last: bool = False) -> TensorData:
     """(N, groups, C/groups, H', W', kh, kw) windows -> (groups, C/groups*kh*kw, N*H'*W') columns:
-    one column per output pixel holding every input value its kernel sees."""
+    one column per output pixel holding every input value its kernel sees. The pixels are ordered
+    (N, H', W'), or (H', W', N) if `batch_last`."""
     n, g, group_channels, out_h, out_w, kh, kw = windows.shape
-    rows = windows.permute((1, 2, 5, 6, 0, 3, 4))  # (groups, C/groups, kh, kw, N, H', W')
+    if batch_last:
+        rows = windows.permute((1, 2, 5, 6, 3, 4, 0))  # (groups, C/groups, kh, kw, H', W', N)
+    else:
+        rows = windows.permute((1, 2, 5, 6, 0, 3, 4))  # (groups, C/groups, kh, kw, N, H', W')
     return rows.reshape((g, group_channels * kh * kw, n * out_h * out_w))
 
 

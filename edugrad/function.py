@@ -15,7 +15,7 @@ import itertools
 import math
 
 from edugrad.autograd import Function, Grads
-from edugrad.backend.base import Shape, TensorData
+from edugrad.backend.base import Shape, TensorData, window_sizes
 from edugrad.compose import (arange, full_like, im2col, isnan, join, logical_not, polynomial, power, real_power,
                              transpose_last, truncate, unstride, widened, zeros_like)
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
@@ -497,41 +497,50 @@ class Conv2d(Function):
     would keep both the windows and the columns alive until backward; this keeps only the columns.
 
     The columns are laid out one row per (channel, kernel position) and one column per output
-    pixel, (C*kh*kw, N*H'*W'), rather than the transpose: the im2col copy then reads and writes
-    runs of W' neighbouring pixels instead of runs of kw (5) elements, ~2-10x faster in numpy,
-    and the MATMUL's output comes out channel-major, as (N, O, H', W') wants it."""
+    pixel, (C*kh*kw, pixels), rather than the transpose: the im2col copy then reads and writes
+    runs of neighbouring pixels instead of runs of kw (5) elements, ~2-10x faster in numpy, and
+    the MATMUL's output comes out channel-major. The pixels are ordered (N, H', W'), runs of W'
+    pixels; where those rows are short, (H', W', N), batch innermost (`batch_last`): x is first
+    copied once with its batch axis innermost, and the im2col copy then runs over W'*N pixels
+    (learn_mnist's second convolution, W' = 8: the copy ~2x faster, with the transposes)."""
 
     def forward(self, x: TensorData, w: TensorData, stride: tuple[int, int], dilation: tuple[int, int],
                 groups: int) -> TensorData:
         self.x_shape, self.w, self.stride, self.dilation, self.groups = x.shape, w, stride, dilation, groups
-        n, g = x.shape[0], groups
+        n, channels, height, width = x.shape
+        g = groups
         out_channels, group_channels, kh, kw = w.shape
+        out_h, out_w = window_sizes((height, width), (kh, kw), stride, dilation)
+        self.batch_last = out_w < 16
+        if self.batch_last:  # a RESHAPE of a permuted view is a copy: x laid out (C, H, W, N)
+            x = x.permute((1, 2, 3, 0)).reshape((x.size,)).reshape((channels, height, width, n)).permute((3, 0, 1, 2))
         windows = x.window((kh, kw), stride, dilation)  # (N, C, H', W', kh, kw), a view
-        out_h, out_w = windows.shape[2], windows.shape[3]
         windows = windows.reshape((n, g, group_channels, out_h, out_w, kh, kw))  # split C into groups
-        self.columns = im2col(windows)  # (groups, C/groups*kh*kw, N*H'*W'), the one copy
+        self.columns = im2col(windows, self.batch_last)  # (groups, C/groups*kh*kw, pixels), the one copy
         kernels = w.reshape((g, out_channels // g, group_channels * kh * kw))  # (groups, O/groups, C/groups*kh*kw)
-        out = kernels.matmul(self.columns)  # (groups, O/groups, N*H'*W')
-        out = out.reshape((out_channels, n, out_h, out_w))  # groups and O/groups merge into O: a view
-        return out.permute((1, 0, 2, 3))  # (N, O, H', W'), a view with rows of H'*W' pixels
+        out = kernels.matmul(self.columns)  # (groups, O/groups, pixels); groups and O/groups merge into O
+        if self.batch_last:
+            return out.reshape((out_channels, out_h, out_w, n)).permute((3, 0, 1, 2))  # (N, O, H', W'), a view
+        return out.reshape((out_channels, n, out_h, out_w)).permute((1, 0, 2, 3))  # (N, O, H', W'), a view
 
     def backward(self, grad: TensorData) -> Grads:
         n, out_channels, out_h, out_w = grad.shape
         _, group_channels, kh, kw = self.w.shape
         g, group_out = self.groups, out_channels // self.groups
-        grad_rows = grad.permute((1, 0, 2, 3))  # (O, N, H', W')
-        grad_rows = grad_rows.reshape((g, group_out, n * out_h * out_w))  # the forward MATMUL's output
+        # The gradient as the forward MATMUL's output, (groups, O/groups, pixels), batch innermost
+        # too for dL/dx: FOLD then adds rows of W'*N neighbours instead of rows of W' (see numpy's).
+        batch_last = grad.permute((1, 2, 3, 0)).reshape((g, group_out, out_h * out_w * n))  # pixels (H', W', N)
         grad_w = None
         if self.needs_input_grad[1]:
+            grad_rows = batch_last  # in the columns' pixel order
+            if not self.batch_last:
+                grad_rows = grad.permute((1, 0, 2, 3)).reshape((g, group_out, n * out_h * out_w))  # pixels (N, H', W')
             grad_w = grad_rows.matmul(transpose_last(self.columns))  # (groups, O/groups, C/groups*kh*kw)
             grad_w = grad_w.reshape(self.w.shape)  # (O, C/groups, kh, kw)
         grad_x = None
         if self.needs_input_grad[0]:
             kernels = self.w.reshape((g, group_out, group_channels * kh * kw))
-            # The gradient's columns ordered (H', W', N), batch innermost, rather than as the
-            # forward's: FOLD then adds rows of W'*N neighbours instead of rows of W' (see numpy's).
-            grad_pixels = grad.permute((1, 2, 3, 0)).reshape((g, group_out, out_h * out_w * n))  # (groups, O/groups, H'*W'*N)
-            grad_columns = transpose_last(kernels).matmul(grad_pixels)  # (groups, C/groups*kh*kw, H'*W'*N)
+            grad_columns = transpose_last(kernels).matmul(batch_last)  # (groups, C/groups*kh*kw, H'*W'*N)
             grad_windows = grad_columns.reshape((g, group_channels, kh, kw, out_h, out_w, n))
             grad_windows = grad_windows.permute((0, 1, 6, 4, 5, 2, 3))  # (groups, C/groups, N, H', W', kh, kw)
             height, width = self.x_shape[2], self.x_shape[3]

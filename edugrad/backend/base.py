@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from abc import ABC, abstractmethod
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -187,11 +187,11 @@ def window_sizes(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence
 
 
 def fold_slices(windows_shape: Shape, stride: Sequence[int], dilation: Sequence[int]
-                ) -> Iterator[tuple[tuple[slice, ...], tuple[int, ...]]]:
-    """For FOLD, one pair per kernel position (a, b): the slices of the last axes of the output
-    that its H' x W' window elements land on (rows a*dh, a*dh + sh, ...), and the position."""
+                ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """For FOLD, one pair of indexes per kernel position (a, b): the slice of the output that its
+    H' x W' window elements land on (rows a*dh, a*dh + sh, ...), and those elements, [..., a, b]."""
     k = len(stride)
     out_sizes, kernel = windows_shape[-2 * k:-k], windows_shape[-k:]
     for position in itertools.product(*(range(size) for size in kernel)):
-        yield tuple(slice(p * d, p * d + (o - 1) * s + 1, s)
-                    for p, o, s, d in zip(position, out_sizes, stride, dilation)), position
+        target = tuple(slice(p * d, p * d + (o - 1) * s + 1, s) for p, o, s, d in zip(position, out_sizes, stride, dilation))
+        yield (Ellipsis, *target), (Ellipsis, *position)

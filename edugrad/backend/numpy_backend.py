@@ -222,11 +222,11 @@ class NumpyData(TensorData):
         make = np.empty if covered else np.zeros
         out = make(tuple(shape[axis] for axis in by_memory), self.array.dtype)
         out = out.transpose(tuple(by_memory.index(axis) for axis in range(len(shape))))
-        for target, position in fold_slices(self.shape, stride, dilation):
+        for into, source in fold_slices(self.shape, stride, dilation):
             if disjoint:
-                out[(Ellipsis, *target)] = self.array[(Ellipsis, *position)]
+                out[into] = self.array[source]
             else:
-                out[(Ellipsis, *target)] += self.array[(Ellipsis, *position)]
+                out[into] += self.array[source]
         return NumpyData(out)
 
     def cast(self, dtype: DType) -> NumpyData:

@@ -200,8 +200,8 @@ class TorchData(TensorData):
     def fold(self, shape: Shape, stride: tuple[int, ...], dilation: tuple[int, ...]) -> TorchData:
         # As the numpy backend: one in-place add per kernel position into a strided slice.
         out = torch.zeros(shape, dtype=self.tensor.dtype, device=DEVICE)
-        for target, position in fold_slices(self.shape, stride, dilation):
-            out[(Ellipsis, *target)] += self.tensor[(Ellipsis, *position)]
+        for into, source in fold_slices(self.shape, stride, dilation):
+            out[into] += self.tensor[source]
         return TorchData(out)
 
     def cast(self, dtype: DType) -> TorchData:
