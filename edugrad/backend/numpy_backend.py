@@ -222,11 +222,23 @@ class NumpyData(TensorData):
         make = np.empty if covered else np.zeros
         out = make(tuple(shape[axis] for axis in by_memory), self.array.dtype)
         out = out.transpose(tuple(by_memory.index(axis) for axis in range(len(shape))))
-        for into, source in fold_slices(self.shape, stride, dilation):
-            if disjoint:
-                out[into] = self.array[source]
-            else:
-                out[into] += self.array[source]
+        windows = self.array
+
+        def add(part: tuple[slice, ...]) -> None:  # the windows of `part`, a range of leading rows
+            for into, source in fold_slices(self.shape, stride, dilation):
+                if disjoint:
+                    out[part + into] = windows[part + source]
+                else:
+                    out[part + into] += windows[part + source]
+
+        # Big folds are split across threads (threads.py) along their first leading axis of 2 or
+        # more: each chunk adds its own part of the output, so chunks never write the same element.
+        lead = [axis for axis in range(len(shape) - k) if shape[axis] >= 2]
+        if threads.POOL.threads == 1 or not lead or windows.size < threads.MIN_ELEMENTS:
+            add(())
+            return NumpyData(out)
+        bounds = threads.chunks(shape[lead[0]], threads.split_count(shape[lead[0]]))
+        threads.POOL.run(lambda i: add((slice(None),) * lead[0] + (slice(*bounds[i]),)), len(bounds))
         return NumpyData(out)
 
     def cast(self, dtype: DType) -> NumpyData:
