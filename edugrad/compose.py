@@ -1,13 +1,12 @@
 """Compositions of primitive ops on TensorData that the Functions of function.py share.
 
-Each is a small piece of some op's math that is not one primitive: spreading a gradient back over
-the windows it came from (`fold`, the col2im of convolution), putting zeros between elements
-(`dilate`), exact integer powers, and the like. Like function.py, this sees only TensorData.
+Each is a small piece of some op's math that is not one primitive: copying windows into the
+columns of a convolution (`im2col`), putting zeros between elements (`dilate`), exact integer
+powers, and the like. Like function.py, this sees only TensorData.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Sequence
 
@@ -45,32 +44,6 @@ def unstride(grad: TensorData, steps: Sequence[int], shape: Shape) -> TensorData
     return grad.pad(padding)
 
 
-def fold(windows: TensorData, shape: Shape, kernel: tuple[int, ...], stride: tuple[int, ...],
-         dilation: tuple[int, ...]) -> TensorData:
-    """The inverse of WINDOW for gradients: add every window element (..., H', W', kh, kw) back onto
-    the position of `shape` (..., H, W) it was copied from. One shifted, spread-out copy per kernel
-    position: kh*kw pads and adds of input-sized arrays, cheaper than any contraction here."""
-    k = len(kernel)
-    lead, spatial = shape[:-k], shape[-k:]
-    out_sizes = windows.shape[len(lead):len(lead) + k]
-    if stride == kernel and dilation == (1,) * k:
-        # Windows tile the input without overlap: interleave (H', kh) back into rows, no adds.
-        order = tuple(range(len(lead))) + tuple(a for i in range(k) for a in (len(lead) + i, len(lead) + k + i))
-        tiled = windows.permute(order).reshape(lead + tuple(o * kk for o, kk in zip(out_sizes, kernel)))
-        return tiled.pad(tuple((0, 0) for _ in lead) + tuple((0, n - t) for n, t in zip(spatial, tiled.shape[len(lead):])))
-    total: TensorData | None = None
-    for position in itertools.product(*(range(size) for size in kernel)):
-        bounds = tuple((0, s) for s in windows.shape[:len(lead) + k]) + tuple((p, p + 1) for p in position)
-        part = dilate(windows.shrink(bounds).reshape(lead + out_sizes), (1,) * len(lead) + stride)
-        offsets = [p * d for p, d in zip(position, dilation)]
-        padding = tuple((0, 0) for _ in lead) + tuple(
-            (o, n - o - m) for o, n, m in zip(offsets, spatial, part.shape[len(lead):]))
-        part = part.pad(padding)
-        total = part if total is None else total.binary(BinaryOps.ADD, part)
-    assert total is not None
-    return total
-
-
 def join(pieces: Sequence[TensorData], dim: int) -> TensorData:
     """Pieces concatenated along `dim`: each padded to the full length, and every element taken
     from the piece it belongs to by WHERE (adding zero-padded pieces would turn -0.0 into 0.0).
@@ -92,16 +65,35 @@ def join(pieces: Sequence[TensorData], dim: int) -> TensorData:
     return in_left.expand(shape).where(left.pad(along_dim(0, n_right)), right.pad(along_dim(n_left, 0)))
 
 
+def arange(n: int, dtype: DType, like: TensorData) -> TensorData:
+    """(n,) holding 0, 1, ..., n-1 in `like`'s backend. No op makes data that differs from element
+    to element, so each number is a CONST padded into its place, and they are added up: 2n ops
+    on tiny arrays, for n the size of a kernel."""
+    out = type(like).const(0, (n,), dtype)
+    for i in range(1, n):
+        out = out.binary(BinaryOps.ADD, type(like).const(i, (1,), dtype).pad(((i, n - 1 - i),)))
+    return out
+
+
+def isnan(x: TensorData) -> TensorData:
+    """x != x: true only for nan, the one value unequal to itself."""
+    return logical_not(x.binary(BinaryOps.CMPEQ, x))
+
+
 def transpose_last(x: TensorData) -> TensorData:
     order = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
     return x.permute(order)
 
 
-def im2col(windows: TensorData) -> TensorData:
+def im2col(windows: TensorData, batch_last: bool = False) -> TensorData:
     """(N, groups, C/groups, H', W', kh, kw) windows -> (groups, C/groups*kh*kw, N*H'*W') columns:
-    one column per output pixel holding every input value its kernel sees."""
+    one column per output pixel holding every input value its kernel sees. The pixels are ordered
+    (N, H', W'), or (H', W', N) if `batch_last`."""
     n, g, group_channels, out_h, out_w, kh, kw = windows.shape
-    rows = windows.permute((1, 2, 5, 6, 0, 3, 4))  # (groups, C/groups, kh, kw, N, H', W')
+    if batch_last:
+        rows = windows.permute((1, 2, 5, 6, 3, 4, 0))  # (groups, C/groups, kh, kw, H', W', N)
+    else:
+        rows = windows.permute((1, 2, 5, 6, 0, 3, 4))  # (groups, C/groups, kh, kw, N, H', W')
     return rows.reshape((g, group_channels * kh * kw, n * out_h * out_w))
 
 

@@ -45,7 +45,7 @@ PRIMITIVE_METHODS: dict[str, Op | None] = {
     "where": TernaryOps.WHERE,
     "reshape": MovementOps.RESHAPE, "permute": MovementOps.PERMUTE, "expand": MovementOps.EXPAND,
     "pad": MovementOps.PAD, "shrink": MovementOps.SHRINK, "stride": MovementOps.STRIDE,
-    "window": MovementOps.WINDOW,
+    "window": MovementOps.WINDOW, "fold": MovementOps.FOLD,
     "cast": CastOps.CAST, "matmul": ContractOps.MATMUL,
     "gather": IndexOps.GATHER, "scatter_add": IndexOps.SCATTER_ADD,
     "const": LoadOps.CONST, "random": LoadOps.RANDOM, "from_host": LoadOps.FROM_HOST,

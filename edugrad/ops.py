@@ -92,7 +92,7 @@ class ReduceOps(PrimitiveOp):
 
 
 class MovementOps(PrimitiveOp):
-    """Change which elements are where, never their values."""
+    """Change which elements are where, never their values (but FOLD, which adds copies up)."""
 
     RESHAPE = "reshape"  # same elements in row-major order, new shape
     PERMUTE = "permute"  # reorder the axes: out.shape[i] = x.shape[order[i]]
@@ -101,6 +101,11 @@ class MovementOps(PrimitiveOp):
     SHRINK = "shrink"  # keep the range [start, stop) of each axis
     STRIDE = "stride"  # keep every k-th element of each axis; a negative k also reverses it
     WINDOW = "window"  # sliding windows over the last axes: (..., H, W) -> (..., H', W', kh, kw)
+    FOLD = "fold"  # WINDOW's adjoint: add each window element back where it came from (col2im)
+
+    # FOLD is there for speed: the gradient of WINDOW, and of every convolution and pooling. As
+    # compositions it was one PAD and one ADD of an input-sized array per kernel position (25 of
+    # each for a 5x5 kernel); a backend adds the kh*kw slices into one zeroed array in place.
 
 
 class LoadOps(PrimitiveOp):

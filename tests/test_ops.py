@@ -546,6 +546,35 @@ def test_max_pool2d_3d_input(): check(lambda x: F.max_pool2d(x, 2), [(3, 4, 4)],
 def test_max_pool2d_dilation():
     check(lambda x: F.max_pool2d(x, 2, stride=1, dilation=2), [(1, 2, 6, 6)],
           lambda x: TF.max_pool2d(x, 2, stride=1, dilation=2))
+# Windows that hold equal values: PyTorch gives each window's gradient to its first maximum (in
+# row-major window order), the last nan if it holds any, never shares it among ties.
+POOLINGS = [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=3, stride=2, padding=1, dilation=2),
+            dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 0), dilation=(2, 1))]
+def tied(shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 3, shape).astype(np.float32)  # most windows hold ties
+@pytest.mark.parametrize("pooling", POOLINGS, ids=str)
+def test_max_pool2d_ties_go_to_the_first_maximum(pooling):
+    check(lambda x: F.max_pool2d(x, **pooling), [tied((2, 3, 7, 8))], lambda x: TF.max_pool2d(x, **pooling))
+    check(lambda x: F.max_pool2d(x, **pooling), [np.full((1, 2, 6, 6), 1.5, np.float32)], lambda x: TF.max_pool2d(x, **pooling))
+    # after a ReLU, about half of the values are 0: many windows are all zeros
+    check(lambda x: F.max_pool2d(F.relu(x), **pooling), [(2, 3, 7, 8)], lambda x: TF.max_pool2d(TF.relu(x), **pooling))
+@pytest.mark.parametrize("pooling", POOLINGS, ids=str)
+def test_max_pool2d_nan_and_inf(pooling):
+    x = tied((2, 2, 6, 7), seed=1)
+    x[np.random.default_rng(2).random(x.shape) < 0.15] = np.nan  # some windows hold two nans
+    x[0, 0] = -np.inf  # windows of -inf only, and with padding ones at the edges
+    x[1, 1, :, :3] = np.inf
+    check(lambda x: F.max_pool2d(x, **pooling), [x], lambda x: TF.max_pool2d(x, **pooling))
+    # without a gradient to find, forward takes another path (rows, then columns): the same values
+    check(lambda x: F.max_pool2d(x, **pooling), [x], lambda x: TF.max_pool2d(x, **pooling), grad=False)
+def test_max_pool2d_float64_and_no_grad():
+    x = edugrad.tensor(tied((1, 2, 4, 4)), dtype=edugrad.float64, requires_grad=True)
+    with edugrad.no_grad():
+        assert F.max_pool2d(x, 2).dtype == edugrad.float64 and not F.max_pool2d(x, 2).requires_grad
+    F.max_pool2d(x, 2).sum().backward()
+    expected = TF.max_pool2d(torch.tensor(tied((1, 2, 4, 4)), dtype=torch.float64, requires_grad=True), 2)
+    np.testing.assert_array_equal(F.max_pool2d(x, 2).numpy(), expected.detach().numpy())
+    assert x.grad.sum().item() == 8 and x.grad.dtype == edugrad.float64
 def test_avg_pool2d(): check(lambda x: F.avg_pool2d(x, 2), [(2, 3, 6, 6)], lambda x: TF.avg_pool2d(x, 2))
 def test_avg_pool2d_stride():
     check(lambda x: F.avg_pool2d(x, 3, stride=2), [(2, 2, 7, 6)], lambda x: TF.avg_pool2d(x, 3, stride=2))

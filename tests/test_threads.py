@@ -86,3 +86,18 @@ def test_a_training_step_gives_the_same_loss_on_one_thread_and_two():
         np.testing.assert_allclose(losses(1), losses(2), rtol=1e-5)
     finally:
         edugrad.set_num_threads(before)
+
+
+@pytest.mark.parametrize("stride, dilation", [((1, 1), (1, 1)), ((2, 2), (1, 1)), ((2, 1), (1, 2))])
+def test_split_fold_matches_one_thread(two_threads, stride, dilation):
+    """FOLD split along its leading axis (overlapping, tiled and dilated windows) adds what one
+    thread adds, element for element: each chunk owns its rows of the output."""
+    from edugrad.backend.numpy_backend import NumpyData
+    rng = np.random.default_rng(2)
+    x = NumpyData(rng.standard_normal((128, 8, 12, 12)).astype(np.float32))
+    windows = x.window((2, 2), stride, dilation).permute((1, 0, 2, 3, 4, 5))  # (C, N, H', W', kh, kw): a view
+    shape = (8, 128, 12, 12)
+    assert windows.size >= threads.MIN_ELEMENTS
+    split = windows.fold(shape, stride, dilation).to_host()
+    edugrad.set_num_threads(1)
+    np.testing.assert_array_equal(split, windows.fold(shape, stride, dilation).to_host())

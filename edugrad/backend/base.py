@@ -7,8 +7,9 @@ are exactly the primitive ops of `edugrad/ops.py`; nothing above this layer comp
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
-from typing import Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -142,6 +143,17 @@ class TensorData(ABC):
         Callers keep one dilated window inside each axis (H >= dh*(kh-1) + 1), so H' >= 1.
         Backends should return a view: this is what makes convolution and pooling cheap."""
 
+    @abstractmethod
+    def fold(self, shape: Shape, stride: tuple[int, ...], dilation: tuple[int, ...]) -> TensorData:
+        """FOLD: the adjoint of WINDOW (PyTorch's fold, im2col's col2im). `self` holds windows
+        (..., H', W', kh, kw); the result is zeros of `shape` (..., H, W) and self's dtype (float
+        or int), with every window element added where WINDOW took it from:
+        out[..., i*sh + a*dh, j*sw + b*dw] += self[..., i, j, a, b].
+
+        The kernel is self's last len(stride) sizes, and H' is the window count of `shape`
+        (`window_sizes`), so rows and columns past the last window stay 0. Elements that overlapping
+        windows share receive the sum of their copies (floats in any order)."""
+
     # ---- cast ----
     @abstractmethod
     def cast(self, dtype: DType) -> TensorData:
@@ -172,3 +184,14 @@ def window_sizes(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence
                  dilation: Sequence[int]) -> tuple[int, ...]:
     """How many windows fit along each axis: H' = (H - dh*(kh-1) - 1) // sh + 1 (see `window`)."""
     return tuple((n - d * (k - 1) - 1) // s + 1 for n, k, s, d in zip(spatial, kernel, stride, dilation))
+
+
+def fold_slices(windows_shape: Shape, stride: Sequence[int], dilation: Sequence[int]
+                ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """For FOLD, one pair of indexes per kernel position (a, b): the slice of the output that its
+    H' x W' window elements land on (rows a*dh, a*dh + sh, ...), and those elements, [..., a, b]."""
+    k = len(stride)
+    out_sizes, kernel = windows_shape[-2 * k:-k], windows_shape[-k:]
+    for position in itertools.product(*(range(size) for size in kernel)):
+        target = tuple(slice(p * d, p * d + (o - 1) * s + 1, s) for p, o, s, d in zip(position, out_sizes, stride, dilation))
+        yield (Ellipsis, *target), (Ellipsis, *position)

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from edugrad.backend import threads
-from edugrad.backend.base import Shape, TensorData, window_sizes
+from edugrad.backend.base import Shape, TensorData, fold_slices, window_sizes
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 # log(0) = -inf, 1/0 = inf and 0/0 = nan are the contract's answers (as in IEEE and PyTorch), not
@@ -206,6 +206,42 @@ class NumpyData(TensorData):
             + tuple(st * d for st, d in zip(spatial_strides, dilation))
         )
         return NumpyData(as_strided(x, shape, strides, writeable=False))
+
+    def fold(self, shape: Shape, stride: tuple[int, ...], dilation: tuple[int, ...]) -> NumpyData:
+        # One in-place add per kernel position, of its (..., H', W') slice into a strided slice.
+        # The output's axes are laid out in memory in the order of the windows' own (..., H', W')
+        # axes, so both sides of each add run along the same rows: after Conv2d's backward MATMUL
+        # the batch axis is innermost, and the adds run over rows of W'*N elements (1,024 in
+        # learn_mnist) instead of rows of W' (8), ~3x faster.
+        k = len(stride)
+        out_sizes, kernel = self.shape[-2 * k:-k], self.shape[-k:]
+        by_memory = sorted(range(len(shape)), key=lambda axis: -abs(self.array.strides[axis]))
+        # Windows that do not overlap (stride >= kernel, no dilation: 2x2 pooling) each write their
+        # own elements, so a plain copy replaces the add, and if they also cover the whole output
+        # nothing needs zeroing first: ~2x faster.
+        disjoint = all(d == 1 and s >= kk for s, d, kk in zip(stride, dilation, kernel))
+        covered = disjoint and all(s == kk and o * s == n for s, kk, o, n in zip(stride, kernel, out_sizes, shape[-k:]))
+        make = np.empty if covered else np.zeros
+        out = make(tuple(shape[axis] for axis in by_memory), self.array.dtype)
+        out = out.transpose(tuple(by_memory.index(axis) for axis in range(len(shape))))
+        windows = self.array
+
+        def add(part: tuple[slice, ...]) -> None:  # the windows of `part`, a range of leading rows
+            for into, source in fold_slices(self.shape, stride, dilation):
+                if disjoint:
+                    out[part + into] = windows[part + source]
+                else:
+                    out[part + into] += windows[part + source]
+
+        # Big folds are split across threads (threads.py) along their first leading axis of 2 or
+        # more: each chunk adds its own part of the output, so chunks never write the same element.
+        lead = [axis for axis in range(len(shape) - k) if shape[axis] >= 2]
+        if threads.POOL.threads == 1 or not lead or windows.size < threads.MIN_ELEMENTS:
+            add(())
+            return NumpyData(out)
+        bounds = threads.chunks(shape[lead[0]], threads.split_count(shape[lead[0]]))
+        threads.POOL.run(lambda i: add((slice(None),) * lead[0] + (slice(*bounds[i]),)), len(bounds))
+        return NumpyData(out)
 
     def cast(self, dtype: DType) -> NumpyData:
         if NUMPY_DTYPES[dtype] == self.array.dtype:

@@ -316,6 +316,18 @@ class PythonData(TensorData):
 
         return self.move(batch + out_sizes + kernel, source)
 
+    def fold(self, shape: Shape, stride: tuple[int, ...], dilation: tuple[int, ...]) -> PythonData:
+        """Zeros of `shape`; each element (..., positions..., offsets...) is added at
+        (..., position * stride + offset * dilation), WINDOW's source read backwards."""
+        k = len(stride)
+        batch = len(self.shape) - 2 * k
+        values = fit([0] * math.prod(shape), self.dtype)
+        for index in indices(self.shape):
+            positions, offsets = index[batch:batch + k], index[batch + k:]
+            target = list(index[:batch]) + [p * s + o * d for p, o, s, d in zip(positions, offsets, stride, dilation)]
+            values[offset(target, shape)] += self.at(index)
+        return PythonData(fit(values, self.dtype), shape, self.dtype)
+
     # ---- cast and matmul ----
     def cast(self, dtype: DType) -> PythonData:
         """Each element converted to `dtype` (int() truncates floats toward zero)."""

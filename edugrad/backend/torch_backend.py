@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from edugrad.backend.base import Shape, TensorData, window_sizes
+from edugrad.backend.base import Shape, TensorData, fold_slices, window_sizes
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 TORCH_DTYPES: dict[DType, torch.dtype] = {
@@ -196,6 +196,13 @@ class TorchData(TensorData):
             + tuple(st * d for st, d in zip(spatial_strides, dilation))
         )
         return TorchData(x.as_strided(shape, strides))
+
+    def fold(self, shape: Shape, stride: tuple[int, ...], dilation: tuple[int, ...]) -> TorchData:
+        # As the numpy backend: one in-place add per kernel position into a strided slice.
+        out = torch.zeros(shape, dtype=self.tensor.dtype, device=DEVICE)
+        for into, source in fold_slices(self.shape, stride, dilation):
+            out[into] += self.tensor[source]
+        return TorchData(out)
 
     def cast(self, dtype: DType) -> TorchData:
         return TorchData(self.tensor.to(TORCH_DTYPES[dtype]))  # float -> int truncates toward 0

@@ -14,7 +14,7 @@ import numpy as np
 
 from edugrad.autograd import no_grad
 from edugrad.creation import arange, cat, rand, zeros_like
-from edugrad.function import Conv2d, GeluTanh, LayerNorm, Linear, Window
+from edugrad.function import Conv2d, GeluTanh, LayerNorm, Linear, MaxPool2d, Window
 from edugrad.indexing import take_rows
 from edugrad.ops import DType
 from edugrad.shapes import broadcast_shape
@@ -231,9 +231,9 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     return conv2d(x, kernels, bias, 1, 0, (dh, dw), groups)
 
 
-def pool_windows(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, pad_value: float,
-                 op: str) -> Tensor:
-    """(..., H, W) -> (..., H', W', kh, kw): the windows a 2-D pooling reduces, a view (WINDOW)."""
+def pool_arguments(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, op: str
+                   ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """A 2-D pooling's kernel, stride (the kernel's by default), padding and dilation, checked."""
     if input.ndim not in (3, 4):
         raise RuntimeError(f"{op}: expected (N, C, H, W) or (C, H, W) input, got shape {input.shape}")
     kernel = int_tuple(kernel_size, 2, "kernel_size", op, 1)
@@ -241,31 +241,18 @@ def pool_windows(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dil
     (ph, pw), dil = int_tuple(padding, 2, "padding", op, 0), int_tuple(dilation, 2, "dilation", op, 1)
     if ph > kernel[0] // 2 or pw > kernel[1] // 2:
         raise RuntimeError(f"{op}: padding {(ph, pw)} must be at most half the kernel {kernel}")
+    height, width = input.shape[-2] + 2 * ph, input.shape[-1] + 2 * pw
+    if height < dil[0] * (kernel[0] - 1) + 1 or width < dil[1] * (kernel[1] - 1) + 1:
+        raise RuntimeError(f"{op}: kernel {kernel} is larger than the (padded) input {(height, width)}")
+    return kernel, strides, (ph, pw), dil
+
+
+def pool_windows(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any, pad_value: float,
+                 op: str) -> Tensor:
+    """(..., H, W) -> (..., H', W', kh, kw): the windows a 2-D pooling reduces, a view (WINDOW)."""
+    kernel, strides, (ph, pw), dil = pool_arguments(input, kernel_size, stride, padding, dilation, op)
     x = input._pad(((0, 0),) * (input.ndim - 2) + ((ph, ph), (pw, pw)), value=pad_value)
-    if x.shape[-2] < dil[0] * (kernel[0] - 1) + 1 or x.shape[-1] < dil[1] * (kernel[1] - 1) + 1:
-        raise RuntimeError(f"{op}: kernel {kernel} is larger than the (padded) input {x.shape[-2:]}")
     return Window.apply(x, kernel=kernel, stride=strides, dilation=dil)
-
-
-def pool_tiles(input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any) -> Tensor | None:
-    """(..., H, W) -> (..., H', kh, W', kw) when the windows tile the input (stride = kernel, no
-    padding or dilation: LeNet's 2x2 pooling), else None. A RESHAPE (a view) then stands in for
-    WINDOW, so backward only reshapes the gradient back, where WINDOW's backward copies it into
-    a fold; and the reduction and its backward read the input in its own contiguous order."""
-    if input.ndim not in (3, 4):
-        return None  # pool_windows says what is wrong
-    kh, kw = int_tuple(kernel_size, 2, "kernel_size", "max_pool2d", 1)
-    strides = (kh, kw) if stride is None or stride == [] else int_tuple(stride, 2, "stride", "max_pool2d", 1)
-    if (strides != (kh, kw) or int_tuple(padding, 2, "padding", "max_pool2d", 0) != (0, 0)
-            or int_tuple(dilation, 2, "dilation", "max_pool2d", 1) != (1, 1)):
-        return None
-    height, width = input.shape[-2], input.shape[-1]
-    if height < kh or width < kw:
-        return None  # pool_windows says what is wrong
-    rows, columns = height // kh, width // kw
-    if (rows * kh, columns * kw) != (height, width):  # the last partial window is left out
-        input = input[..., :rows * kh, :columns * kw]
-    return input.reshape(*input.shape[:-2], rows, kh, columns, kw)
 
 
 def kernel_axes_first(windows: Tensor) -> Tensor:
@@ -277,15 +264,14 @@ def kernel_axes_first(windows: Tensor) -> Tensor:
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """The largest value of each window: WINDOW (a view), or RESHAPE where the windows tile the
-    input (`pool_tiles`), then a MAX reduce over it."""
+    """The largest value of each window, padding counted as -inf. The gradient of each window goes
+    to one element, the first largest (as PyTorch's): the MaxPool2d Function, whose backward is
+    far cheaper than that of amax over WINDOW, which also shared it among ties."""
     if ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not implemented in edugrad")
-    tiles = pool_tiles(input, kernel_size, stride, padding, dilation)
-    if tiles is not None:
-        return tiles.amax((-3, -1))
-    windows = pool_windows(input, kernel_size, stride, padding, dilation, -math.inf, "max_pool2d")
-    return kernel_axes_first(windows).amax((0, 1))
+    kernel, strides, padding, dil = pool_arguments(input, kernel_size, stride, padding, dilation, "max_pool2d")
+    x = input if input.dtype.is_float or padding == (0, 0) else input._float()  # ints have no -inf to pad with
+    return MaxPool2d.apply(x, kernel=kernel, stride=strides, padding=padding, dilation=dil)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,

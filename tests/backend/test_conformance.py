@@ -498,6 +498,51 @@ def test_window(backend: Backend, data: st.DataObject) -> None:
     check(x_data.window(tuple(kernel), tuple(stride), tuple(dilation)), expected)
 
 
+def reference_fold(windows: np.ndarray, shape: Shape, stride: Shape, dilation: Shape) -> np.ndarray:
+    """out[..., *(position * stride + offset * dilation)] += windows[..., *position, *offset], by loops."""
+    k = len(stride)
+    out = np.zeros(shape, np.float64 if windows.dtype.kind == "f" else windows.dtype)
+    for position in np.ndindex(*windows.shape[-2 * k:-k]):
+        for offset in np.ndindex(*windows.shape[-k:]):
+            target = tuple(p * s + o * d for p, o, s, d in zip(position, offset, stride, dilation))
+            out[(Ellipsis, *target)] += windows[(Ellipsis, *position, *offset)]
+    return out
+
+
+@conformance
+@given(data=st.data())
+def test_fold(backend: Backend, data: st.DataObject) -> None:
+    k = data.draw(st.integers(1, 2), label="window axes")
+    batch = data.draw(shapes(max_dims=2, max_side=3))
+    kernel, stride, dilation, spatial, out_sizes = [], [], [], [], []
+    for _ in range(k):
+        kernel.append(data.draw(st.integers(1, 3)))
+        stride.append(data.draw(st.integers(1, 3)))
+        dilation.append(data.draw(st.integers(1, 2)))
+        out_sizes.append(data.draw(st.integers(1, 3)))
+        # the smallest size with that many windows, or up to stride - 1 more (rows no window reaches)
+        spatial.append((out_sizes[-1] - 1) * stride[-1] + dilation[-1] * (kernel[-1] - 1) + 1
+                       + data.draw(st.integers(0, stride[-1] - 1)))
+    dtype = data.draw(st.sampled_from(NUMBERS))
+    windows, windows_data = draw_input(data, backend, dtype, batch + tuple(out_sizes) + tuple(kernel))
+    shape = batch + tuple(spatial)
+    expected = reference_fold(windows, shape, tuple(stride), tuple(dilation))
+    scale = reference_fold(magnitudes(windows), shape, tuple(stride), tuple(dilation))
+    check(windows_data.fold(shape, tuple(stride), tuple(dilation)), expected.astype(dtype.value), scale=scale)
+
+
+def test_fold_is_the_adjoint_of_window(backend: Backend) -> None:
+    """<window(x), w> = <x, fold(w)> for every x and w: FOLD is WINDOW's gradient. Small integers,
+    so both sides are exact."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(-5, 5, (2, 3, 7, 8)).astype(np.float64)
+    kernel, stride, dilation = (3, 2), (2, 1), (1, 3)
+    windows = backend.from_host(x).window(kernel, stride, dilation)
+    w = rng.integers(-5, 5, windows.shape).astype(np.float64)
+    folded = backend.from_host(w).fold(x.shape, stride, dilation)
+    assert float((windows.to_host() * w).sum()) == float((x * folded.to_host()).sum())
+
+
 # ---- cast and matmul ----
 @pytest.mark.parametrize("source", ALL_DTYPES, ids=lambda dtype: dtype.value)
 @pytest.mark.parametrize("target", ALL_DTYPES, ids=lambda dtype: dtype.value)
@@ -543,6 +588,7 @@ def test_ops_leave_their_inputs_unchanged(backend: Backend) -> None:
         x_data.shrink(((0, 1), (1, 3), (0, 4))),
         x_data.stride((1, -1, 2)),
         x_data.window((2, 2), (1, 1), (1, 1)),
+        x_data.reshape((2, 3, 2, 2)).fold((4, 6), (1, 1), (2, 3)),
         x_data.cast(DType.int32),
         x_data.matmul(x_data.permute((0, 2, 1))),
         x_data.gather(1, backend.from_host(np.zeros((2, 5, 4), dtype=np.int64))),
