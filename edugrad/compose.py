@@ -80,6 +80,25 @@ def isnan(x: TensorData) -> TensorData:
     return logical_not(x.binary(BinaryOps.CMPEQ, x))
 
 
+def running_sum(x: TensorData, dim: int, reverse: bool = False) -> TensorData:
+    """Running sums along `dim` (from the far end if `reverse`), as PyTorch's CPU kernel adds them:
+    one total per line, added in order, in float64 for float32 (PyTorch's accumulator), rounded once
+    per output. One ADD per position: log2(n) doubling steps (Hillis-Steele) would be fewer ops,
+    but add in another order, and [1e20, -1e20, 2.5] came out [1e20, 0, 0], not [1e20, 0, 2.5]."""
+    n = x.shape[dim]
+    if n == 0:
+        return x
+    wide = widened(x)
+    parts: list[TensorData] = []
+    total: TensorData | None = None
+    for i in (range(n - 1, -1, -1) if reverse else range(n)):
+        piece = wide.shrink(tuple((i, i + 1) if axis == dim else (0, size) for axis, size in enumerate(x.shape)))
+        total = piece if total is None else total.binary(BinaryOps.ADD, piece)
+        parts.append(total)
+    out = join(parts[::-1] if reverse else parts, dim)
+    return out.cast(x.dtype) if out.dtype != x.dtype else out
+
+
 def transpose_last(x: TensorData) -> TensorData:
     order = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
     return x.permute(order)

@@ -17,7 +17,7 @@ import math
 from edugrad.autograd import Function, Grads
 from edugrad.backend.base import Shape, TensorData, window_sizes
 from edugrad.compose import (arange, full_like, im2col, isnan, join, logical_not, polynomial, power, real_power,
-                             transpose_last, truncate, unstride, widened, zeros_like)
+                             running_sum, transpose_last, truncate, unstride, widened, zeros_like)
 from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 LN2 = math.log(2.0)
@@ -396,6 +396,18 @@ class Pad(Function):
 
     def backward(self, grad: TensorData) -> TensorData:
         return grad.shrink(self.bounds)
+
+
+class Cumsum(Function):
+    """Running sums along `dim`;  dL/dx_i = the sum of the gradient from i to the end: the running
+    sum of the gradient taken from the far end (compose.running_sum, in PyTorch's order)."""
+
+    def forward(self, x: TensorData, dim: int) -> TensorData:
+        self.dim = dim
+        return running_sum(x, dim)
+
+    def backward(self, grad: TensorData) -> TensorData:
+        return running_sum(grad, self.dim, reverse=True)
 
 
 class Cat(Function):

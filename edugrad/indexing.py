@@ -310,10 +310,11 @@ class Indexing:
         d = self._dim(dim, "split")
         n = self.shape[d]
         if isinstance(split_size_or_sections, int):
-            if split_size_or_sections <= 0:
-                raise RuntimeError(f"split: split_size must be positive, got {split_size_or_sections}")
+            if split_size_or_sections < 0 or (split_size_or_sections == 0 and n > 0):
+                raise RuntimeError(f"split: split_size must be positive (or 0 for a dim of size 0), got "
+                                   f"{split_size_or_sections} for dim {d} of size {n}")
             # an empty dim still splits into one empty part, as in PyTorch
-            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)] or [0]
+            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections or 1)] or [0]
         elif not isinstance(split_size_or_sections, (list, tuple)):
             raise TypeError(f"split: split_size_or_sections must be an int or a list of ints, got {split_size_or_sections!r}")
         else:

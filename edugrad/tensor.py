@@ -22,7 +22,7 @@ from edugrad.backend.base import Shape, TensorData
 from edugrad.conversions import Conversions
 from edugrad.devices import Device, device_of
 from edugrad.dtypes import category, default_float, promote, to_dtype, to_dtype_of, to_host_array
-from edugrad.function import (Add, Ceil, Cos, Div, Erf, Exp, Expand, Floor, FloorDivide, IntPow, Log, LogSoftmax,
+from edugrad.function import (Add, Ceil, Cos, Cumsum, Div, Erf, Exp, Expand, Floor, FloorDivide, IntPow, Log, LogSoftmax,
                               Matmul, Max, Maximum, Mul, Neg, Pad, Permute, Power, Reciprocal, Relu, Remainder,
                               Reshape, Round, Shrink, Sigmoid, Sign, Sin, Softmax, Sqrt, Stride, Sub, Sum, Tanh,
                               Trunc, Where)
@@ -684,21 +684,10 @@ class Tensor(InPlace, Indexing, Conversions):
         return where(constant, 0.0, where(constant, 1.0, variance).sqrt())
 
     def cumsum(self, dim: int, dtype: Any = None) -> Tensor:
-        """Running sums by doubling steps (Hillis-Steele): log2(n) shifted adds, exact for integers
-        and with no 0 * inf from a matrix product, so [1, inf, 2] gives [1, inf, inf]."""
+        """Running sums along dim, added in order as PyTorch does (float32 in float64)."""
         d = self._dim(dim, "cumsum")
         x = self.to(to_dtype(dtype, "cumsum") or (DType.int64 if not self.dtype.is_float else self.dtype))
-        if x.ndim == 0:
-            return x * 1
-        n, shift = x.shape[d], 1
-        while shift < n:
-            bounds = [(0, s) for s in x.shape]
-            bounds[d] = (0, n - shift)
-            padding = [(0, 0)] * x.ndim
-            padding[d] = (shift, 0)
-            x = x + x._shrink(bounds)._pad(padding)
-            shift *= 2
-        return x
+        return x * 1 if x.ndim == 0 else Cumsum.apply(x, dim=d)
 
     def logsumexp(self, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))), shifted by the max so exp never overflows."""

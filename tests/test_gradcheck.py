@@ -67,6 +67,7 @@ FUNCTION_CASES = [  # (the Function, a Tensor method that runs it, inputs)
     ("Gather", lambda x: function.Gather.apply(x, Tensor([[2, 0, 2], [1, 1, 0]]), axis=1), [rand(2, 3)]),
     ("GeluTanh", function.GeluTanh.apply, [rand(2, 3)]),
     ("Softmax", lambda x: function.Softmax.apply(x, dim=1), [rand(2, 3)]),
+    ("Cumsum", lambda x: function.Cumsum.apply(x, dim=1), [rand(2, 4)]),
     ("Linear", lambda x, w, b: function.Linear.apply(x, w, b), [rand(4, 3), rand(2, 3), rand(2)]),
     ("Linear without bias", lambda x, w: function.Linear.apply(x, w), [rand(4, 3), rand(2, 3)]),
     ("Cat", lambda x, y, z: function.Cat.apply(x, y, z, dim=1), [rand(2, 3), rand(2, 1), rand(2, 2)]),
