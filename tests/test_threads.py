@@ -33,7 +33,8 @@ def test_split_matmul_matches_numpy(two_threads, a_shape, b_shape):
 @pytest.mark.parametrize("ufunc, dtypes", [(np.add, ("float32", "float32")), (np.less, ("float32", "float32")),
                                            (np.divide, ("int64", "int64")), (np.exp2, ("float64",)),
                                            (np.bitwise_and, ("bool", "bool"))])
-def test_split_elementwise_is_exact(two_threads, ufunc, dtypes):
+def test_split_elementwise_is_exact(two_threads, monkeypatch, ufunc, dtypes):
+    monkeypatch.setattr(threads, "MIN_ELEMENTS_STREAMING", 1 << 10)  # split these too
     rng = np.random.default_rng(1)
     arrays = [(rng.standard_normal((700, 300)) * 10).astype(dtype) for dtype in dtypes]
     arrays[-1][arrays[-1] == 0] = 1  # no 0/0 warnings from the integer division
@@ -42,6 +43,14 @@ def test_split_elementwise_is_exact(two_threads, ufunc, dtypes):
     expected = ufunc(*arrays)
     assert out.dtype == expected.dtype and out.flags.c_contiguous
     np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("axes", [(0,), (1,), (0, 2), (0, 1, 2)])
+def test_split_reduction_is_exact(two_threads, monkeypatch, axes):
+    monkeypatch.setattr(threads, "MIN_ELEMENTS_STREAMING", 1 << 10)
+    array = np.random.default_rng(2).standard_normal((40, 30, 20)).astype(np.float32)
+    for ufunc in (np.add, np.maximum):
+        np.testing.assert_array_equal(threads.reduce(ufunc, array, axes), ufunc.reduce(array, axis=axes, keepdims=True))
 
 
 def test_an_error_in_a_chunk_reaches_the_caller(two_threads):

@@ -113,8 +113,11 @@ class Pool:
 POOL = Pool()
 
 # Below these sizes an op runs on the calling thread alone: the work is shorter than handing it out.
-MIN_ELEMENTS = 1 << 17  # cheap elementwise ops (add, multiply): ~50-100 us at this size
+MIN_ELEMENTS = 1 << 17  # strided copies (im2col, casts, folds): 1M-element im2col copy 4.5 -> 2.8 ms
 MIN_ELEMENTS_TRANSCENDENTAL = 1 << 14  # exp2, log2, tanh, sin, cos: ~4 ns per element each
+# Add, multiply, compare, and sums stream through memory, which one core nearly saturates: at a
+# million float32s (~0.2 ms) two threads measured no faster, so only far bigger ones are split.
+MIN_ELEMENTS_STREAMING = 1 << 22
 MIN_MULTIPLY_ADDS = 1 << 21  # a matrix product's m * k * n
 
 
@@ -159,7 +162,7 @@ def elementwise(ufunc: np.ufunc, *arrays: np.ndarray) -> np.ndarray:
     shape = arrays[0].shape
     size = arrays[0].size
     transcendental = ufunc in (np.exp2, np.log2, np.tanh, np.sin, np.cos)
-    if (POOL.threads == 1 or len(shape) == 0 or size < (MIN_ELEMENTS_TRANSCENDENTAL if transcendental else MIN_ELEMENTS)
+    if (POOL.threads == 1 or len(shape) == 0 or size < (MIN_ELEMENTS_TRANSCENDENTAL if transcendental else MIN_ELEMENTS_STREAMING)
             or shape[0] < 2):
         return ufunc(*arrays, order="C")
     out_dtype = ufunc.resolve_dtypes(tuple(a.dtype for a in arrays) + (None,))[-1]
@@ -193,7 +196,7 @@ def reduce(ufunc: np.ufunc, array: np.ndarray, axes: tuple[int, ...]) -> np.ndar
     """ufunc.reduce over `axes`, keeping them with size 1, in chunks of the first axis that is not
     reduced; floats only, whose result has the input's dtype."""
     kept = [axis for axis in range(array.ndim) if axis not in axes and array.shape[axis] >= 2]
-    if POOL.threads == 1 or not kept or array.size < MIN_ELEMENTS or array.dtype.kind != "f":
+    if POOL.threads == 1 or not kept or array.size < MIN_ELEMENTS_STREAMING or array.dtype.kind != "f":
         return ufunc.reduce(array, axis=axes, keepdims=True)
     axis = kept[0]
     out = np.empty(tuple(1 if a in axes else n for a, n in enumerate(array.shape)), array.dtype)
