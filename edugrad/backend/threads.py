@@ -112,13 +112,15 @@ class Pool:
 
 POOL = Pool()
 
-# Below these sizes an op runs on the calling thread alone: the work is shorter than handing it out.
-MIN_ELEMENTS = 1 << 17  # strided copies (im2col, casts, folds): 1M-element im2col copy 4.5 -> 2.8 ms
-MIN_ELEMENTS_TRANSCENDENTAL = 1 << 14  # exp2, log2, tanh, sin, cos: ~4 ns per element each
+# Below these sizes an op runs on the calling thread alone. A worker takes ~0.1-0.3 ms to wake and
+# start here, so a split only pays on ops of about a millisecond: a (128, 784) @ (784, 128) product
+# (0.4 ms) measured no faster on two threads, a (2048, 128) @ (128, 128) one 1.0 -> 0.7 ms.
+MIN_ELEMENTS = 1 << 18  # strided copies (im2col, casts, folds): a 1M-element im2col copy 4.5 -> 2.8 ms
+MIN_ELEMENTS_TRANSCENDENTAL = 1 << 17  # exp2, log2, tanh, sin, cos: ~4 ns per element each
+MIN_MULTIPLY_ADDS = 1 << 24  # a matrix product's m * k * n
 # Add, multiply, compare, and sums stream through memory, which one core nearly saturates: at a
 # million float32s (~0.2 ms) two threads measured no faster, so only far bigger ones are split.
 MIN_ELEMENTS_STREAMING = 1 << 22
-MIN_MULTIPLY_ADDS = 1 << 21  # a matrix product's m * k * n
 
 
 def set_num_threads(threads: int) -> None:
