@@ -121,6 +121,7 @@ MIN_MULTIPLY_ADDS = 1 << 24  # a matrix product's m * k * n
 # Add, multiply, compare, and sums stream through memory, which one core nearly saturates: at a
 # million float32s (~0.2 ms) two threads measured no faster, so only far bigger ones are split.
 MIN_ELEMENTS_STREAMING = 1 << 22
+TRANSCENDENTAL = frozenset([np.exp2, np.log2, np.tanh, np.sin, np.cos])
 
 
 def set_num_threads(threads: int) -> None:
@@ -161,11 +162,11 @@ def split_count(length: int) -> int:
 
 def elementwise(ufunc: np.ufunc, *arrays: np.ndarray) -> np.ndarray:
     """ufunc(*arrays) in C order, in chunks of its first axis when the result is big enough."""
-    shape = arrays[0].shape
     size = arrays[0].size
-    transcendental = ufunc in (np.exp2, np.log2, np.tanh, np.sin, np.cos)
-    if (POOL.threads == 1 or len(shape) == 0 or size < (MIN_ELEMENTS_TRANSCENDENTAL if transcendental else MIN_ELEMENTS_STREAMING)
-            or shape[0] < 2):
+    if size < MIN_ELEMENTS_TRANSCENDENTAL or POOL.threads == 1:  # nearly every op: the smallest threshold
+        return ufunc(*arrays, order="C")
+    shape = arrays[0].shape
+    if size < (MIN_ELEMENTS_TRANSCENDENTAL if ufunc in TRANSCENDENTAL else MIN_ELEMENTS_STREAMING) or shape[0] < 2:
         return ufunc(*arrays, order="C")
     out_dtype = ufunc.resolve_dtypes(tuple(a.dtype for a in arrays) + (None,))[-1]
     out = np.empty(shape, out_dtype)
