@@ -153,7 +153,8 @@ class GeluTanh(Function):
     def forward(self, x: TensorData) -> TensorData:
         c = 2 * math.sqrt(2 / math.pi) * -LOG2_E  # exp(-2z) = 2^(x (a + b x^2)), a = c, b = 0.044715 c
         self.x, self.x_squared = x, x.binary(BinaryOps.MUL, x)
-        exponent = self.x_squared.binary(BinaryOps.MUL, full_like(x, 0.044715 * c)).binary(BinaryOps.ADD, full_like(x, c))
+        exponent = self.x_squared.binary(BinaryOps.MUL, full_like(x, 0.044715 * c))
+        exponent = exponent.binary(BinaryOps.ADD, full_like(x, c))
         exp_neg = exponent.binary(BinaryOps.MUL, x).unary(UnaryOps.EXP2)  # exp(-2z)
         self.s = exp_neg.binary(BinaryOps.ADD, full_like(x, 1.0)).unary(UnaryOps.RECIPROCAL)  # sigmoid(2z)
         return x.binary(BinaryOps.MUL, self.s)
@@ -422,7 +423,8 @@ class Cat(Function):
         return join(pieces, dim)
 
     def backward(self, grad: TensorData) -> Grads:
-        return tuple(grad.shrink(bounds) if needed else None for bounds, needed in zip(self.bounds, self.needs_input_grad))
+        return tuple(grad.shrink(bounds) if needed else None
+                     for bounds, needed in zip(self.bounds, self.needs_input_grad))
 
 
 class Shrink(Function):

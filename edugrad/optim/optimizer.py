@@ -8,8 +8,9 @@ a gradient, and asks the subclass for two things only:
 
 `update` works on a detached view of the parameter under no_grad, with PyTorch's in-place ops
 (`param.add_(d, alpha=-lr)`), so the model and the optimizer keep holding the same tensor objects
-and each rule reads as PyTorch writes it. The base also negates the gradient for `maximize=True` and checks the hyper-parameters of every group,
-one helper per kind of check, so `SGD(params, lr="0.1")` is refused wherever it comes from.
+and each rule reads as PyTorch writes it. The base also negates the gradient for `maximize=True`
+and checks the hyper-parameters of every group, one helper per kind of check, so
+`SGD(params, lr="0.1")` is refused wherever it comes from.
 
 Parameters come as an iterable of tensors, or as a list of dicts ("parameter groups"), each with
 its own "params" and any settings that differ from the defaults, as in PyTorch:
