@@ -11,7 +11,7 @@ import math
 from typing import Sequence
 
 from edugrad.backend.base import Shape, TensorData
-from edugrad.ops import BinaryOps, DType, UnaryOps
+from edugrad.ops import BinaryOps, DType, ReduceOps, UnaryOps
 
 
 def zeros_like(x: TensorData) -> TensorData:
@@ -78,6 +78,12 @@ def arange(n: int, dtype: DType, like: TensorData) -> TensorData:
 def isnan(x: TensorData) -> TensorData:
     """x != x: true only for nan, the one value unequal to itself."""
     return logical_not(x.binary(BinaryOps.CMPEQ, x))
+
+
+def mean(x: TensorData, dims: tuple[int, ...]) -> TensorData:
+    """The mean over `dims`, which stay with size 1: a SUM times 1/n."""
+    total = x.reduce(ReduceOps.SUM, dims)
+    return total.binary(BinaryOps.MUL, full_like(total, 1 / math.prod(x.shape[d] for d in dims)))
 
 
 def running_sum(x: TensorData, dim: int, reverse: bool = False) -> TensorData:

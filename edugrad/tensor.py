@@ -702,22 +702,19 @@ class Tensor(InPlace, Indexing, Conversions):
         return out if keepdim else out.squeeze(axes if self.ndim else None)
 
     def softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        x = self.to(dtype) if dtype is not None else self._float_only("softmax")
-        if x.numel() == 0:  # nothing to normalize, and no max to shift by; the dim must still exist
-            x._dim(dim, "softmax")
-            return x
-        if x.ndim == 0:  # a 0-d tensor is a row of one
-            return x.reshape(1).softmax(x._dim(dim, "softmax")).reshape(())
-        return Softmax.apply(x, dim=x._dim(dim, "softmax"))  # e / e.sum(dim), e = (x - x.amax(dim)).exp()
+        return self._normalize(Softmax, dim, dtype, "softmax")  # e / e.sum(dim), e = (x - x.amax(dim)).exp()
 
     def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
-        x = self.to(dtype) if dtype is not None else self._float_only("log_softmax")
+        return self._normalize(LogSoftmax, dim, dtype, "log_softmax")  # shifted - shifted.exp().sum(dim).log()
+
+    def _normalize(self, fn: type[autograd.Function], dim: int, dtype: Any, op: str) -> Tensor:
+        x = self.to(dtype) if dtype is not None else self._float_only(op)
+        d = x._dim(dim, op)
         if x.numel() == 0:  # nothing to normalize, and no max to shift by; the dim must still exist
-            x._dim(dim, "log_softmax")
             return x
         if x.ndim == 0:  # a 0-d tensor is a row of one
-            return x.reshape(1).log_softmax(x._dim(dim, "log_softmax")).reshape(())
-        return LogSoftmax.apply(x, dim=x._dim(dim, "log_softmax"))  # shifted - shifted.exp().sum(dim).log()
+            return fn.apply(x.reshape(1), dim=0).reshape(())
+        return fn.apply(x, dim=d)
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return (self != 0).logical_not().sum(dim, keepdim) == 0

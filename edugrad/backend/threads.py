@@ -138,14 +138,15 @@ def get_num_threads() -> int:
 def start() -> None:
     """Take over BLAS's thread count (so an OPENBLAS_NUM_THREADS=2 run uses two threads in all),
     and keep BLAS itself on one."""
-    threads = os.cpu_count() or 1
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        if os.environ.get(name, "").isdigit() and int(os.environ[name]) > 0:
-            threads = int(os.environ[name])
     if OPENBLAS is not None:
         get, set_ = OPENBLAS
-        threads = max(1, int(get()))
+        threads = max(1, int(get()))  # what OPENBLAS_NUM_THREADS or OMP_NUM_THREADS said, or the cores
         set_(1)
+    else:  # another BLAS keeps its threads; the pool still reads the usual variables
+        threads = os.cpu_count() or 1
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            if os.environ.get(name, "").isdigit() and int(os.environ[name]) > 0:
+                threads = int(os.environ[name])
     set_num_threads(threads)
 
 

@@ -491,7 +491,7 @@ def check_targets(input: Tensor, target: Tensor, ignore_index: int, op: str) -> 
         raise TypeError(f"{op}: targets must be an integer tensor of class indices, got {found}")
     if target.shape != expected:
         raise ValueError(f"{op}: input {input.shape} needs integer targets of shape {expected}, got {target.shape}")
-    n, host = input.shape[c], target.storage.data.to_host()
+    n, host = input.shape[c], np.asarray(target)  # the host values, no copy (Tensor.__array__)
     if host.size and (host.min() < 0 or host.max() >= n):
         bad = host[((host < 0) | (host >= n)) & (host != ignore_index)]
         if bad.size:
@@ -531,11 +531,11 @@ def negative_log_likelihood(input: Tensor, target: Tensor, weight: Tensor | None
     """nll_loss, with errors named after `op`, the function the user called. Each target's score is
     picked by GATHER (backward: SCATTER_ADD), not by a (N, C) one-hot mask: a few ops on N numbers."""
     any_ignored, c = check_targets(input, target, ignore_index, op), class_dim(input)
-    w = class_weights(input, weight, op)  # (C,) laid along the class dim, or None
+    class_weights(input, weight, op)  # checks the weights: one per class
     valid = target != ignore_index if any_ignored else None
     index = where(valid, target, 0) if valid is not None else target  # an ignored target picks class 0, unused
     picked = input.gather(c, index.unsqueeze(c)).squeeze(c)  # (N, ...): the targets' scores
-    target_weight = None if w is None else w.reshape(-1).gather(0, index.reshape(-1)).reshape(index.shape)
+    target_weight = None if weight is None else weight.gather(0, index.reshape(-1)).reshape(index.shape)
     losses = -picked if target_weight is None else -(picked * target_weight)
     if valid is not None:
         losses = where(valid, losses, 0.0)
